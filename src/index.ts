@@ -1,0 +1,1 @@
+export { DContextError, type DContextErrorCode, isDContextError } from './errors.js';
