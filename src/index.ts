@@ -1,1 +1,28 @@
+export { type AsyncContext, asyncCtx } from './async/async-context.js';
+export {
+  bind,
+  get,
+  scope,
+  scopeChain,
+  set,
+  setMaxScopeChainLength,
+  snapshot,
+  tryGet,
+  update,
+  withContext,
+} from './context-api.js';
 export { DContextError, type DContextErrorCode, isDContextError } from './errors.js';
+export { RegistryBuilder } from './registry/builder.js';
+export { ContextKey } from './registry/context-key.js';
+export {
+  initialize,
+  isInitialized,
+  registeredKeys,
+  tryInitialize,
+} from './registry/registry.js';
+export type { KeyCodec, KeyInfo, KeyOptions, Migration, ValueCodec } from './registry/types.js';
+export type { KeyRef } from './store/snapshot.js';
+export { Snapshot } from './store/snapshot.js';
+export type { ContextStore } from './store/store.js';
+export { ScopeGuard } from './sync/scope-guard.js';
+export { type SyncContext, syncCtx } from './sync/sync-context.js';

@@ -1,0 +1,59 @@
+import { runtime } from '../internal/runtime.js';
+import { currentRegistry } from '../registry/registry.js';
+import { childFrame, type Frame, frameFrom } from '../store/frame.js';
+import { scopeArguments } from '../store/scope-arguments.js';
+import type { Snapshot } from '../store/snapshot.js';
+import { ContextStore } from '../store/store.js';
+
+// Read once: the ALS instance never changes for the life of the process.
+const als = runtime.als;
+
+/**
+ * The asynchronous store, backed by one `AsyncLocalStorage`. Its context follows `await`,
+ * promises, timers, `setImmediate`, `queueMicrotask` and event callbacks. Scopes are entered with
+ * `AsyncLocalStorage.run` only (never `enterWith`), so nothing outlives the scope that set it.
+ */
+export class AsyncContext extends ContextStore {
+  /** @internal */
+  currentFrame(): Frame {
+    return als.getStore() ?? runtime.root;
+  }
+
+  /** Whether code is running inside an async scope. */
+  isActive(): boolean {
+    return als.getStore() !== undefined;
+  }
+
+  /**
+   * Runs `fn` in a child scope (named when `name` is given). Values set inside vanish when `fn`
+   * returns, throws, or its promise settles; the result (or promise) of `fn` is returned.
+   *
+   * @example
+   * await asyncCtx.scope('handler', async () => { asyncCtx.set(requestId, 'r1'); await work(); });
+   */
+  scope<R>(fn: () => R): R;
+  scope<R>(name: string, fn: () => R): R;
+  scope<R>(nameOrFn: string | (() => R), maybeFn?: () => R): R {
+    const [name, fn] = scopeArguments(nameOrFn, maybeFn);
+    currentRegistry();
+    return als.run(childFrame(this.currentFrame(), name), fn);
+  }
+
+  /** Runs `fn` with the snapshot's values and scope chain, as a new scope. */
+  withContext<R>(snapshot: Snapshot, fn: () => R): R {
+    currentRegistry();
+    return als.run(frameFrom(snapshot.values, snapshot.chain, snapshot.opaque), fn);
+  }
+
+  /**
+   * A function that runs `fn` inside the context captured now (as a new scope per call, so
+   * writes made by one call do not reach the next).
+   */
+  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    const captured = this.snapshot();
+    return (...args: A): R => this.withContext(captured, () => fn(...args));
+  }
+}
+
+/** The asynchronous store. */
+export const asyncCtx: AsyncContext = new AsyncContext();

@@ -1,0 +1,13 @@
+/**
+ * Test-only: returns the shared runtime to its state before `initialize`, so one test file can
+ * exercise initialization several times. Not exported from the package.
+ */
+import { runtime } from './runtime.js';
+
+export function resetRuntimeForTests(): void {
+  const root = { values: [], owned: false, chain: null, opaque: null, isRoot: true };
+  runtime.registry = null;
+  runtime.root = root;
+  runtime.syncCurrent = root;
+  runtime.maxScopeChainLength = 64;
+}

@@ -1,0 +1,51 @@
+import { get, set } from '../context-api.js';
+import type { RegistryBuilder } from './builder.js';
+import type { KeyOptions } from './types.js';
+
+/**
+ * A typed handle on a context key. The type parameter flows from the key to `get` and `set`.
+ *
+ * Keys are usually defined once, statically, and registered before `initialize`:
+ * @example
+ * export const requestId = new ContextKey<string>('request_id');
+ * requestId.registerOn(builder);
+ * // later, inside a scope
+ * requestId.set('req-1'); requestId.get(); // 'req-1'
+ */
+export class ContextKey<T> {
+  /** The registered name; what crosses the wire. */
+  readonly name: string;
+  /** The options this key registers with. */
+  readonly options: Readonly<KeyOptions<T>>;
+  /**
+   * Cached slot index in the current registry (-1 until registered). Checked against the
+   * registry on every use, so a stale cache only costs a lookup by name.
+   * @internal
+   */
+  slot = -1;
+
+  constructor(name: string, options: KeyOptions<T> = {}) {
+    this.name = name;
+    this.options = options;
+  }
+
+  /** Registers this key on `builder` (same as `builder.register(name, options)`), returning it. */
+  registerOn(builder: RegistryBuilder): this {
+    builder.add(this);
+    return this;
+  }
+
+  /** The value in the current context (see the top-level `get` for which store is read). */
+  get(): T | undefined {
+    return get(this);
+  }
+
+  /** Sets the value in the current scope. Throws `NO_ACTIVE_SCOPE` outside any scope. */
+  set(value: T): void {
+    set(this, value);
+  }
+
+  toString(): string {
+    return `ContextKey(${this.name})`;
+  }
+}

@@ -1,0 +1,128 @@
+import { DContextError } from '../errors.js';
+import { runtime } from '../internal/runtime.js';
+import type { RegistryBuilder } from './builder.js';
+import type { ContextKey } from './context-key.js';
+import type { KeyDefinition, KeyInfo, Migration } from './types.js';
+
+const NO_MIGRATIONS: ReadonlyMap<number, Migration> = new Map();
+
+/** The frozen, process-wide set of keys. Built once by `initialize`. */
+export class Registry {
+  /** Definitions by slot index. */
+  readonly definitions: readonly KeyDefinition[];
+  /** The key object registered at each slot (identity check on the fast path). */
+  readonly keyObjects: readonly ContextKey<unknown>[];
+  readonly #byName: ReadonlyMap<string, KeyDefinition>;
+
+  constructor(builder: RegistryBuilder) {
+    this.keyObjects = Object.freeze([...builder.keys]);
+    this.definitions = Object.freeze(
+      builder.keys.map((key, index): KeyDefinition => {
+        const options = key.options;
+        return Object.freeze({
+          name: key.name,
+          index,
+          version: options.version ?? 1,
+          local: options.local === true,
+          metadata: Object.freeze({ ...(options.metadata ?? {}) }),
+          defaultValue: options.default,
+          validate: options.validate,
+          codec: options.codec ?? 'msgpack',
+          migrations: builder.migrations.get(key.name) ?? NO_MIGRATIONS,
+        });
+      }),
+    );
+    this.#byName = new Map(this.definitions.map((d) => [d.name, d]));
+  }
+
+  /** Number of registered keys (the length of every frame's slot array). */
+  get size(): number {
+    return this.definitions.length;
+  }
+
+  /** The definition for `name`, or undefined when it is not registered. */
+  byName(name: string): KeyDefinition | undefined {
+    return this.#byName.get(name);
+  }
+}
+
+/** The registry, or a `NOT_INITIALIZED` error. */
+export function currentRegistry(): Registry {
+  const registry = runtime.registry;
+  if (registry === null) throw notInitialized();
+  return registry;
+}
+
+function notInitialized(): DContextError {
+  return new DContextError(
+    'NOT_INITIALIZED',
+    'dcontext is not initialized: register your keys on a RegistryBuilder and call initialize(builder) at startup',
+  );
+}
+
+/**
+ * The definition of `key` (a `ContextKey` or a registered name), or undefined when the name is
+ * not registered. Throws `NOT_INITIALIZED` before `initialize`.
+ */
+export function findDefinition(key: ContextKey<unknown> | string): KeyDefinition | undefined {
+  const registry = runtime.registry;
+  if (registry === null) throw notInitialized();
+  if (typeof key === 'string') return registry.byName(key);
+  // Fast path: this very key object was registered, and its cached slot points at it.
+  const slot = key.slot;
+  if (registry.keyObjects[slot] === key) return registry.definitions[slot];
+  const definition = registry.byName(key.name);
+  if (definition !== undefined) key.slot = definition.index;
+  return definition;
+}
+
+/** Like {@link findDefinition}, but an unknown name throws `NOT_REGISTERED`. */
+export function requireDefinition(key: ContextKey<unknown> | string): KeyDefinition {
+  const definition = findDefinition(key);
+  if (definition !== undefined) return definition;
+  const name = typeof key === 'string' ? key : key.name;
+  throw new DContextError(
+    'NOT_REGISTERED',
+    `'${name}' is not registered; register it on the RegistryBuilder before initialize()`,
+    name,
+  );
+}
+
+/**
+ * Freezes `builder` into the process-wide registry. Call once, at startup, before any context
+ * is read or written. A second call throws `REGISTRY_FROZEN`.
+ */
+export function initialize(builder: RegistryBuilder): void {
+  if (runtime.registry !== null) {
+    throw new DContextError(
+      'REGISTRY_FROZEN',
+      'dcontext is already initialized; initialize() runs once per process (use tryInitialize() when several modules may try)',
+    );
+  }
+  const registry = new Registry(builder);
+  builder.frozen = true;
+  runtime.registry = registry;
+  // The root gets one slot per key; an inherited root (a worker started with context) keeps its values.
+  const rootValues = runtime.root.values;
+  const values = new Array<unknown>(registry.size).fill(undefined);
+  for (let i = 0; i < Math.min(rootValues.length, values.length); i++) values[i] = rootValues[i];
+  runtime.root = { ...runtime.root, values };
+  if (runtime.syncCurrent.isRoot) runtime.syncCurrent = runtime.root;
+}
+
+/** Like {@link initialize}, but returns false instead of throwing when already initialized. */
+export function tryInitialize(builder: RegistryBuilder): boolean {
+  if (runtime.registry !== null) return false;
+  initialize(builder);
+  return true;
+}
+
+/** Whether `initialize` has run in this process. */
+export function isInitialized(): boolean {
+  return runtime.registry !== null;
+}
+
+/** Every registered key with its index, version, local flag and metadata, in slot order. */
+export function registeredKeys(): readonly KeyInfo[] {
+  return currentRegistry().definitions;
+}

@@ -1,0 +1,91 @@
+import { shared } from '../internal/runtime.js';
+import type { ContextKey } from '../registry/context-key.js';
+import { currentRegistry, requireDefinition } from '../registry/registry.js';
+import { type Frame, type OpaqueEntry, readSlot, readValue, validateValue } from './frame.js';
+import { type ChainNode, chainToArray } from './scope-chain.js';
+
+/** A `ContextKey` or the name of a registered key. */
+export type KeyRef<T = unknown> = ContextKey<T> | string;
+
+const EMPTY: unknown[] = [];
+
+/**
+ * An immutable capture of a context: its values and its scope chain. Taken in O(1) (the values
+ * are shared with the scope they came from, which copies on its next write), and re-attached
+ * with `withContext` / `attach` to run code in that context - in another store, a timer, a
+ * worker, or another process once serialized.
+ *
+ * A snapshot is also the explicit form of context, passed as an argument:
+ * @example
+ * const snap = Snapshot.empty().with(requestId, 'req-1');
+ * snap.get(requestId); // 'req-1'
+ */
+class SnapshotImpl {
+  /** @internal slot values; never mutated (deferred entries are memoized in place). */
+  readonly values: unknown[];
+  /** @internal */
+  readonly chain: ChainNode | null;
+  /** @internal entries from the wire this process cannot decode, forwarded unchanged. */
+  readonly opaque: readonly OpaqueEntry[] | null;
+
+  /** @internal use `snapshot()`, `Snapshot.empty()` or `deserialize()`. */
+  constructor(values: unknown[], chain: ChainNode | null, opaque: readonly OpaqueEntry[] | null) {
+    this.values = values;
+    this.chain = chain;
+    this.opaque = opaque;
+  }
+
+  /** A snapshot with no values and an empty scope chain. */
+  static empty(): Snapshot {
+    return new Snapshot(EMPTY, null, null);
+  }
+
+  /** @internal captures `frame`; O(1): the frame copies its values on its next write. */
+  static capture(frame: Frame): Snapshot {
+    frame.owned = false;
+    return new Snapshot(frame.values, frame.chain, frame.opaque);
+  }
+
+  /** The value of `key` (its default when unset). Throws `NOT_REGISTERED` for unknown names. */
+  get<T>(key: ContextKey<T>): T | undefined;
+  get(key: string): unknown;
+  get(key: KeyRef): unknown {
+    return readValue(this.values, requireDefinition(key));
+  }
+
+  /** Whether `key` has a value set (defaults do not count). */
+  has(key: KeyRef): boolean {
+    return readSlot(this.values, requireDefinition(key).index) !== undefined;
+  }
+
+  /** A new snapshot with `key` set to `value` (`undefined` removes it); this one is unchanged. */
+  with<T>(key: ContextKey<T>, value: T | undefined): Snapshot;
+  with(key: string, value: unknown): Snapshot;
+  with(key: KeyRef, value: unknown): Snapshot {
+    const definition = requireDefinition(key);
+    const registry = currentRegistry();
+    validateValue(definition, value);
+    const values = new Array<unknown>(registry.size).fill(undefined);
+    for (let i = 0; i < Math.min(values.length, this.values.length); i++)
+      values[i] = this.values[i];
+    values[definition.index] = value;
+    return new Snapshot(values, this.chain, this.opaque);
+  }
+
+  /** The named scopes, outermost first. */
+  get scopeChain(): string[] {
+    return chainToArray(this.chain);
+  }
+
+  /** `[name, value]` for every key with a value set, in registration order. */
+  *entries(): IterableIterator<[string, unknown]> {
+    const definitions = currentRegistry().definitions;
+    for (let i = 0; i < Math.min(definitions.length, this.values.length); i++) {
+      const value = readSlot(this.values, i);
+      if (value !== undefined) yield [definitions[i]!.name, value];
+    }
+  }
+}
+
+export const Snapshot: typeof SnapshotImpl = shared('Snapshot', SnapshotImpl);
+export type Snapshot = SnapshotImpl;

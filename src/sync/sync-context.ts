@@ -1,0 +1,106 @@
+import { DContextError } from '../errors.js';
+import { runtime } from '../internal/runtime.js';
+import { currentRegistry } from '../registry/registry.js';
+import { childFrame, type Frame, frameFrom } from '../store/frame.js';
+import { scopeArguments } from '../store/scope-arguments.js';
+import type { Snapshot } from '../store/snapshot.js';
+import { ContextStore } from '../store/store.js';
+import { ScopeGuard } from './scope-guard.js';
+
+/**
+ * The synchronous store: a plain per-thread stack of frames. It installs no async hooks and no
+ * promise hooks, so code that only uses it pays nothing per promise. It does not follow
+ * callbacks by itself: carry context into them with `bind` or a snapshot.
+ */
+export class SyncContext extends ContextStore {
+  /** @internal */
+  currentFrame(): Frame {
+    return runtime.syncCurrent;
+  }
+
+  /** Whether a sync scope is open. */
+  isActive(): boolean {
+    return !runtime.syncCurrent.isRoot;
+  }
+
+  /** Opens an unnamed child scope; returns its guard. */
+  enterScope(): ScopeGuard {
+    currentRegistry();
+    return new ScopeGuard(childFrame(runtime.syncCurrent, undefined));
+  }
+
+  /** Opens a named child scope (it appears in `scopeChain()`); returns its guard. */
+  enterNamedScope(name: string): ScopeGuard {
+    if (typeof name !== 'string') {
+      throw new DContextError('INVALID_ARGUMENT', 'enterNamedScope(name) needs a string name');
+    }
+    currentRegistry();
+    return new ScopeGuard(childFrame(runtime.syncCurrent, name));
+  }
+
+  /** Opens a scope holding the snapshot's values and scope chain; returns its guard. */
+  attach(snapshot: Snapshot): ScopeGuard {
+    currentRegistry();
+    return new ScopeGuard(frameFrom(snapshot.values, snapshot.chain, snapshot.opaque));
+  }
+
+  /**
+   * Runs `fn` in a child scope and returns its result; values set inside vanish afterwards, also
+   * when `fn` throws. `fn` must be synchronous: a returned promise throws `ASYNC_IN_SYNC_SCOPE`
+   * (after the stack is restored) - use `asyncCtx.scope` for async work.
+   */
+  scope<R>(fn: () => R): R;
+  scope<R>(name: string, fn: () => R): R;
+  scope<R>(nameOrFn: string | (() => R), maybeFn?: () => R): R {
+    const [name, fn] = scopeArguments(nameOrFn, maybeFn);
+    currentRegistry();
+    return runInFrame(childFrame(runtime.syncCurrent, name), fn);
+  }
+
+  /** Runs `fn` with the snapshot's values and scope chain as a new scope. */
+  withContext<R>(snapshot: Snapshot, fn: () => R): R {
+    currentRegistry();
+    return runInFrame(frameFrom(snapshot.values, snapshot.chain, snapshot.opaque), fn);
+  }
+
+  /**
+   * A function that runs `fn` inside the context captured now, each call in a fresh scope.
+   * This is how sync context reaches callbacks, timers and event listeners.
+   */
+  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    const captured = this.snapshot();
+    return (...args: A): R => this.withContext(captured, () => fn(...args));
+  }
+}
+
+function runInFrame<R>(frame: Frame, fn: () => R): R {
+  const previous = runtime.syncCurrent;
+  runtime.syncCurrent = frame;
+  let result: R;
+  try {
+    result = fn();
+  } finally {
+    // Restores even when `fn` left inner guards open: a scope never outlives its callback.
+    runtime.syncCurrent = previous;
+  }
+  if (isThenable(result)) {
+    // The misuse error is what the caller should see, not a later unhandled rejection.
+    Promise.resolve(result).catch(() => {});
+    throw new DContextError(
+      'ASYNC_IN_SYNC_SCOPE',
+      'syncCtx.scope() got a function that returned a promise; the sync store does not follow await - use asyncCtx.scope() (or the top-level scope()) for async work',
+    );
+  }
+  return result;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** The synchronous store of this thread. */
+export const syncCtx: SyncContext = new SyncContext();
