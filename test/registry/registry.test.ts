@@ -1,0 +1,158 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  asyncCtx,
+  ContextKey,
+  type DContextError,
+  get,
+  initialize,
+  isInitialized,
+  RegistryBuilder,
+  registeredKeys,
+  Snapshot,
+  scope,
+  set,
+  syncCtx,
+  tryInitialize,
+} from '../../src/index.js';
+import { resetRuntimeForTests } from '../../src/internal/testing.js';
+import { codeOf } from '../support/codes.js';
+
+beforeEach(() => resetRuntimeForTests());
+
+describe('registry', () => {
+  it('gives every key a dense index in registration order, with its options', () => {
+    const builder = new RegistryBuilder();
+    builder.register<string>('request_id', { metadata: { logField: 'req_id' } });
+    builder.registerLocal<object>('db_handle');
+    builder.register<number>('retries', { version: 3 });
+    initialize(builder);
+    expect(registeredKeys().map((k) => [k.name, k.index, k.version, k.local])).toEqual([
+      ['request_id', 0, 1, false],
+      ['db_handle', 1, 1, true],
+      ['retries', 2, 3, false],
+    ]);
+    expect(registeredKeys()[0]?.metadata).toEqual({ logField: 'req_id' });
+  });
+
+  it('refuses to register a name twice', () => {
+    const builder = new RegistryBuilder();
+    builder.register('tenant');
+    expect(codeOf(() => builder.register('tenant'))).toBe('ALREADY_REGISTERED');
+    expect(codeOf(() => new ContextKey('tenant').registerOn(builder))).toBe('ALREADY_REGISTERED');
+  });
+
+  it('freezes on initialize: a second initialize and late registrations throw REGISTRY_FROZEN', () => {
+    const builder = new RegistryBuilder();
+    builder.register('tenant');
+    initialize(builder);
+    expect(isInitialized()).toBe(true);
+    expect(codeOf(() => initialize(new RegistryBuilder()))).toBe('REGISTRY_FROZEN');
+    expect(codeOf(() => builder.register('late'))).toBe('REGISTRY_FROZEN');
+    expect(tryInitialize(new RegistryBuilder())).toBe(false);
+    expect(registeredKeys().map((k) => k.name)).toEqual(['tenant']);
+  });
+
+  it('tryInitialize initializes once and reports whether it did', () => {
+    const builder = new RegistryBuilder();
+    builder.register('tenant');
+    expect(tryInitialize(builder)).toBe(true);
+    expect(tryInitialize(builder)).toBe(false);
+  });
+
+  it('throws NOT_INITIALIZED from every store before initialize', () => {
+    const key = new ContextKey<string>('tenant');
+    expect(isInitialized()).toBe(false);
+    expect(codeOf(() => syncCtx.get(key))).toBe('NOT_INITIALIZED');
+    expect(codeOf(() => asyncCtx.get(key))).toBe('NOT_INITIALIZED');
+    expect(codeOf(() => get(key))).toBe('NOT_INITIALIZED');
+    expect(codeOf(() => syncCtx.enterScope())).toBe('NOT_INITIALIZED');
+    expect(codeOf(() => syncCtx.scope(() => 1))).toBe('NOT_INITIALIZED');
+    expect(codeOf(() => asyncCtx.scope(() => 1))).toBe('NOT_INITIALIZED');
+    expect(codeOf(() => syncCtx.snapshot())).toBe('NOT_INITIALIZED');
+    expect(codeOf(() => syncCtx.tryGet('tenant'))).toBe('NOT_INITIALIZED');
+  });
+
+  it('throws NOT_REGISTERED for unknown names, while tryGet returns undefined', () => {
+    const builder = new RegistryBuilder();
+    builder.register('tenant');
+    initialize(builder);
+    expect(codeOf(() => syncCtx.get('nope'))).toBe('NOT_REGISTERED');
+    expect(syncCtx.tryGet('nope')).toBeUndefined();
+    expect(asyncCtx.tryGet(new ContextKey('nope'))).toBeUndefined();
+    syncCtx.scope(() => {
+      expect(codeOf(() => syncCtx.set('nope', 1))).toBe('NOT_REGISTERED');
+    });
+    try {
+      syncCtx.get('nope');
+    } catch (error) {
+      expect((error as DContextError).key).toBe('nope');
+      expect((error as DContextError).message).toMatch(/'nope' is not registered/);
+    }
+  });
+
+  it('resolves a statically defined ContextKey registered on the builder, typed end to end', () => {
+    const requestId = new ContextKey<string>('request_id');
+    const builder = new RegistryBuilder();
+    builder.register('other');
+    requestId.registerOn(builder);
+    initialize(builder);
+    syncCtx.scope(() => {
+      requestId.set('req-1');
+      const value: string | undefined = requestId.get();
+      expect(value).toBe('req-1');
+      expect(syncCtx.get('request_id')).toBe('req-1');
+    });
+  });
+
+  it('resolves an equal-named key object that was not itself registered, by name', () => {
+    const builder = new RegistryBuilder();
+    builder.register<string>('tenant');
+    initialize(builder);
+    const lookalike = new ContextKey<string>('tenant');
+    syncCtx.scope(() => {
+      syncCtx.set('tenant', 'acme');
+      expect(syncCtx.get(lookalike)).toBe('acme');
+    });
+  });
+
+  it('returns the default factory value when nothing is set, a fresh one per read', () => {
+    const builder = new RegistryBuilder();
+    const flags = builder.register('flags', { default: () => ({ beta: false }) });
+    const plain = builder.register<string>('plain');
+    initialize(builder);
+    expect(get(flags)).toEqual({ beta: false });
+    expect(get(plain)).toBeUndefined();
+    const first = get(flags)!;
+    first.beta = true;
+    expect(get(flags)).toEqual({ beta: false });
+    syncCtx.scope(() => {
+      syncCtx.set(flags, { beta: true });
+      expect(get(flags)).toEqual({ beta: true });
+      syncCtx.delete(flags);
+      expect(get(flags)).toEqual({ beta: false });
+    });
+  });
+
+  it('runs validate on every set; a rejected value is TYPE_MISMATCH and changes nothing', () => {
+    const builder = new RegistryBuilder();
+    const tenant = builder.register<string>('tenant', { validate: (v) => typeof v === 'string' });
+    initialize(builder);
+    syncCtx.scope(() => {
+      syncCtx.set(tenant, 'acme');
+      expect(codeOf(() => syncCtx.set('tenant', 42))).toBe('TYPE_MISMATCH');
+      expect(codeOf(() => syncCtx.update('tenant', () => 7))).toBe('TYPE_MISMATCH');
+      expect(syncCtx.get(tenant)).toBe('acme');
+      expect(codeOf(() => Snapshot.empty().with('tenant', 1))).toBe('TYPE_MISMATCH');
+    });
+    void scope(() => {
+      expect(codeOf(() => set('tenant', {}))).toBe('TYPE_MISMATCH');
+    });
+  });
+
+  it('rejects invalid versions and names at registration', () => {
+    const builder = new RegistryBuilder();
+    expect(codeOf(() => builder.register('v0', { version: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => builder.register(''))).toBe('INVALID_ARGUMENT');
+    expect(builder.has('v0')).toBe(false);
+  });
+});
