@@ -19,6 +19,13 @@ describe('one runtime per process (built package)', () => {
       sameSnapshotClass: true,
     });
   });
+
+  it('refuses to share state with a copy of another runtime ABI', () => {
+    expect(run('incompatible-runtime.cjs')).toEqual({
+      code: 'INCOMPATIBLE_RUNTIME',
+      mentionsAbi: true,
+    });
+  });
 });
 
 describe('syncCtx costs no promise overhead', () => {
