@@ -1,11 +1,12 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  splitting: false,
-});
+const library = { index: 'src/index.ts', worker: 'src/worker/index.ts' };
+const common: Options = { sourcemap: true, target: 'node20', splitting: false, clean: false };
+
+export default defineConfig([
+  { ...common, entry: library, format: ['esm'], dts: true },
+  // superjson ships as ESM only; bundling it into the CommonJS build keeps `require('dcontext')`
+  // working on every Node 20, not only on those with require(esm).
+  { ...common, entry: library, format: ['cjs'], dts: true, noExternal: ['superjson'] },
+  { ...common, entry: { cli: 'src/cli/main.ts' }, format: ['esm'], dts: false },
+]);

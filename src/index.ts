@@ -11,6 +11,8 @@ export {
   update,
   withContext,
 } from './context-api.js';
+export { bindEmitter } from './emitter/bind-emitter.js';
+export { type BoundListener, bindListener, type Listener } from './emitter/bind-listener.js';
 export { DContextError, type DContextErrorCode, isDContextError } from './errors.js';
 export { RegistryBuilder } from './registry/builder.js';
 export { ContextKey } from './registry/context-key.js';
@@ -26,3 +28,13 @@ export { Snapshot } from './store/snapshot.js';
 export type { ContextStore } from './store/store.js';
 export { ScopeGuard } from './sync/scope-guard.js';
 export { type SyncContext, syncCtx } from './sync/sync-context.js';
+export { deserialize, serialize, serializeToString } from './wire/api.js';
+export { toDebugJSON } from './wire/debug-json.js';
+export type { CodecName } from './wire/format.js';
+export {
+  DEFAULT_WIRE_LIMITS,
+  maxContextSize,
+  setMaxContextSize,
+  type WireLimits,
+} from './wire/limits.js';
+export type { DebugEntry, DebugValue, DebugView, DeserializeOptions } from './wire/types.js';

@@ -4,6 +4,10 @@ import { childFrame, type Frame, frameFrom } from '../store/frame.js';
 import { scopeArguments } from '../store/scope-arguments.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
+import { toBase64Url } from '../wire/base64url.js';
+import { decodeSnapshot } from '../wire/decode.js';
+import { encodeSnapshot } from '../wire/encode.js';
+import type { DeserializeOptions } from '../wire/types.js';
 
 // Read once: the ALS instance never changes for the life of the process.
 const als = runtime.als;
@@ -43,6 +47,27 @@ export class AsyncContext extends ContextStore {
   withContext<R>(snapshot: Snapshot, fn: () => R): R {
     currentRegistry();
     return als.run(frameFrom(snapshot.values, snapshot.chain, snapshot.opaque), fn);
+  }
+
+  /** The current async context as wire bytes (see the top-level `serialize`). */
+  serialize(): Uint8Array {
+    return encodeSnapshot(this.snapshot());
+  }
+
+  /** The current async context as a base64url string (see `serializeToString`). */
+  serializeToString(): string {
+    return toBase64Url(encodeSnapshot(this.snapshot()));
+  }
+
+  /**
+   * Runs `fn` (sync or async) with a context received from another process as a new scope (see
+   * the top-level `deserialize`). Throws, running nothing, on malformed input.
+   *
+   * @example
+   * await asyncCtx.deserialize(job.data.context, () => processJob(job));
+   */
+  deserialize<R>(input: Uint8Array | string, fn: () => R, options?: DeserializeOptions): R {
+    return this.withContext(decodeSnapshot(input, options), fn);
   }
 
   /**

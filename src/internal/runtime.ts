@@ -25,6 +25,8 @@ export interface Runtime {
   /** The innermost frame of the synchronous store (the root when no sync scope is open). */
   syncCurrent: Frame;
   maxScopeChainLength: number;
+  /** Largest serialized context, in bytes, that `serialize` writes and `deserialize` accepts. */
+  maxContextSize: number;
   /** Classes that must be one and the same across builds (for `instanceof`). */
   readonly classes: Map<string, unknown>;
 }
@@ -40,6 +42,7 @@ function createRuntime(): Runtime {
     root,
     syncCurrent: root,
     maxScopeChainLength: 64,
+    maxContextSize: 64 * 1024,
     classes: new Map(),
   };
 }

@@ -10,4 +10,5 @@ export function resetRuntimeForTests(): void {
   runtime.root = root;
   runtime.syncCurrent = root;
   runtime.maxScopeChainLength = 64;
+  runtime.maxContextSize = 64 * 1024;
 }

@@ -1,5 +1,6 @@
 import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
+import { adoptSpawnerContext } from '../worker/inherit.js';
 import type { RegistryBuilder } from './builder.js';
 import type { ContextKey } from './context-key.js';
 import type { KeyDefinition, KeyInfo, Migration } from './types.js';
@@ -108,6 +109,8 @@ export function initialize(builder: RegistryBuilder): void {
   for (let i = 0; i < Math.min(rootValues.length, values.length); i++) values[i] = rootValues[i];
   runtime.root = { ...runtime.root, values };
   if (runtime.syncCurrent.isRoot) runtime.syncCurrent = runtime.root;
+  // A worker started by spawnWithContext: its spawner's context becomes the root.
+  adoptSpawnerContext();
 }
 
 /** Like {@link initialize}, but returns false instead of throwing when already initialized. */

@@ -24,7 +24,8 @@ export interface OpaqueEntry {
   readonly version: number;
   /** The entry exactly as it was on the wire, re-emitted unchanged. */
   readonly raw: Uint8Array;
-  readonly reason: 'unknown-key' | 'newer-version';
+  /** Why it stays opaque: the key is not registered here, its version is newer, or its codec tag is unknown. */
+  readonly reason: 'unknown-key' | 'newer-version' | 'unknown-codec';
 }
 
 export interface Frame {

@@ -5,6 +5,10 @@ import { childFrame, type Frame, frameFrom } from '../store/frame.js';
 import { scopeArguments } from '../store/scope-arguments.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
+import { toBase64Url } from '../wire/base64url.js';
+import { decodeSnapshot } from '../wire/decode.js';
+import { encodeSnapshot } from '../wire/encode.js';
+import type { DeserializeOptions } from '../wire/types.js';
 import { ScopeGuard } from './scope-guard.js';
 
 /**
@@ -63,6 +67,27 @@ export class SyncContext extends ContextStore {
     return runInFrame(frameFrom(snapshot.values, snapshot.chain, snapshot.opaque), fn);
   }
 
+  /** The current sync context as wire bytes (see the top-level `serialize`). */
+  serialize(): Uint8Array {
+    return encodeSnapshot(this.snapshot());
+  }
+
+  /** The current sync context as a base64url string (see `serializeToString`). */
+  serializeToString(): string {
+    return toBase64Url(encodeSnapshot(this.snapshot()));
+  }
+
+  /**
+   * Opens a scope holding a context received from another process (see the top-level
+   * `deserialize`); returns its guard. Throws, opening nothing, on malformed input.
+   *
+   * @example
+   * using guard = syncCtx.deserialize(message.headers.context);
+   */
+  deserialize(input: Uint8Array | string, options?: DeserializeOptions): ScopeGuard {
+    return this.attach(decodeSnapshot(input, options));
+  }
+
   /**
    * A function that runs `fn` inside the context captured now, each call in a fresh scope.
    * This is how sync context reaches callbacks, timers and event listeners.
@@ -70,6 +95,30 @@ export class SyncContext extends ContextStore {
   bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
     const captured = this.snapshot();
     return (...args: A): R => this.withContext(captured, () => fn(...args));
+  }
+
+  /**
+   * `setImmediate`, with `callback` run in the context captured now (see `bind`; like `bind`,
+   * the callback must be synchronous). `asyncCtx` follows the plain `setImmediate` by itself.
+   * @example
+   * syncCtx.setImmediate(() => log(syncCtx.get(requestId)));
+   */
+  setImmediate<A extends unknown[]>(callback: (...args: A) => void, ...args: A): NodeJS.Immediate {
+    return setImmediate(this.bind(callback), ...args);
+  }
+
+  /** `setTimeout`, with `callback` run in the context captured now (see `setImmediate`). */
+  setTimeout<A extends unknown[]>(
+    callback: (...args: A) => void,
+    delay?: number,
+    ...args: A
+  ): NodeJS.Timeout {
+    return setTimeout(this.bind(callback), delay, ...args);
+  }
+
+  /** `queueMicrotask`, with `callback` run in the context captured now (see `setImmediate`). */
+  queueMicrotask(callback: () => void): void {
+    queueMicrotask(this.bind(callback));
   }
 }
 

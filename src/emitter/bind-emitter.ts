@@ -1,0 +1,58 @@
+import type { EventEmitter } from 'node:events';
+import { bindListener, type Listener } from './bind-listener.js';
+
+const BOUND = Symbol.for('dcontext.boundEmitter');
+
+type EventName = string | symbol;
+type AddMethod = (this: EventEmitter, event: EventName, listener: Listener) => EventEmitter;
+type Patchable = EventEmitter & { [BOUND]?: true } & Record<AddName, AddMethod>;
+type AddName = 'on' | 'addListener' | 'prependListener' | 'once' | 'prependOnceListener';
+
+/**
+ * Makes every listener added to `emitter` from now on run in the context where it was added
+ * (both `asyncCtx` and `syncCtx`), not in the context of the code that emits. This is where
+ * context gets lost with streams and sockets: a request's `req.on('end')` listener otherwise runs
+ * in the context of the socket that delivered the last chunk. Listeners added before the call
+ * are left as they are. Calling it twice is a no-op. Returns `emitter`.
+ *
+ * `off`, `removeListener`, `listeners` and `'newListener'` keep seeing the original listeners.
+ *
+ * @example
+ * bindEmitter(req).on('end', () => log(get(requestId)));
+ */
+export function bindEmitter<E extends EventEmitter>(emitter: E): E {
+  const target = emitter as unknown as Patchable;
+  if (target[BOUND] === true) return emitter;
+  Object.defineProperty(target, BOUND, { value: true });
+  // Read through the instance: a subclass (or another patch) may have overridden them.
+  const on = target.on;
+  const prepend = target.prependListener;
+  const add = (method: AddMethod): AddMethod =>
+    function (this: EventEmitter, event, listener) {
+      return method.call(this, event, bindListener(listener));
+    };
+  const addOnce = (method: AddMethod): AddMethod =>
+    function (this: EventEmitter, event, listener) {
+      return method.call(this, event, onceListener(this, event, listener));
+    };
+  target.on = add(on);
+  target.addListener = add(target.addListener);
+  target.prependListener = add(prepend);
+  // `once` is built on `on` here, not on Node's `once`, whose wrapper would hide the original
+  // listener one level deeper and break `off(event, original)`.
+  target.once = addOnce(on);
+  target.prependOnceListener = addOnce(prepend);
+  return emitter;
+}
+
+function onceListener(emitter: EventEmitter, event: EventName, listener: Listener): Listener {
+  const bound = bindListener(listener);
+  let fired = false;
+  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+    if (fired) return undefined;
+    fired = true;
+    emitter.removeListener(event, wrapper);
+    return bound.apply(this, args);
+  };
+  return Object.defineProperty(wrapper, 'listener', { value: listener });
+}

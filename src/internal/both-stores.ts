@@ -1,0 +1,57 @@
+/**
+ * Runs code in a context for both stores at once: the ALS frame for `asyncCtx` and the stack
+ * frame for `syncCtx`. Used where dcontext itself invokes user code later (event listeners,
+ * messages from another thread, pool tasks), so that the code sees its context through either
+ * store, and through the top-level verbs.
+ */
+import { type Frame, frameFrom } from '../store/frame.js';
+import { Snapshot } from '../store/snapshot.js';
+import { runtime } from './runtime.js';
+
+const als = runtime.als;
+
+/** The current context of each store, captured together. */
+export interface CapturedContexts {
+  readonly async: Snapshot;
+  readonly sync: Snapshot;
+}
+
+/**
+ * Captures both stores now, in O(1). Works before `initialize` too (a listener may be bound at
+ * module load); the frames are fitted to the registry when they are re-entered.
+ */
+export function captureBoth(): CapturedContexts {
+  return {
+    async: Snapshot.capture(als.getStore() ?? runtime.root),
+    sync: Snapshot.capture(runtime.syncCurrent),
+  };
+}
+
+/** The same snapshot for both stores (a context that arrived from another thread). */
+export function bothFrom(snapshot: Snapshot): CapturedContexts {
+  return { async: snapshot, sync: snapshot };
+}
+
+function frameOf(snapshot: Snapshot): Frame {
+  return frameFrom(snapshot.values, snapshot.chain, snapshot.opaque);
+}
+
+/**
+ * Calls `fn` with `thisArg` and `args` inside `contexts`, each store in a fresh scope (writes made
+ * by one call never reach the next). Unlike `syncCtx.scope`, a returned promise is allowed: the
+ * async store follows it, and the sync store has served the synchronous part.
+ */
+export function runInBoth<A extends unknown[], R>(
+  contexts: CapturedContexts,
+  fn: (this: unknown, ...args: A) => R,
+  thisArg: unknown,
+  args: A,
+): R {
+  const previous = runtime.syncCurrent;
+  runtime.syncCurrent = frameOf(contexts.sync);
+  try {
+    return als.run(frameOf(contexts.async), () => fn.apply(thisArg, args));
+  } finally {
+    runtime.syncCurrent = previous;
+  }
+}

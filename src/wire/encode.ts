@@ -1,0 +1,127 @@
+/**
+ * A `Snapshot` into wire bytes. Entries still undecoded since they arrived (`WireValue`) and
+ * opaque entries are copied byte for byte; everything else is encoded with its key's codec.
+ */
+import { DContextError } from '../errors.js';
+import { runtime } from '../internal/runtime.js';
+import { currentRegistry, type Registry } from '../registry/registry.js';
+import type { KeyDefinition } from '../registry/types.js';
+import { DeferredValue } from '../store/deferred.js';
+import { type OpaqueEntry, readSlot } from '../store/frame.js';
+import { chainToArray } from '../store/scope-chain.js';
+import type { Snapshot } from '../store/snapshot.js';
+import { codecTag, writePayload } from './codecs.js';
+import { entryHeader, FORMAT_VERSION } from './format.js';
+import { tooLarge } from './limits.js';
+import { WireValue } from './wire-value.js';
+import { ByteWriter, RawRun } from './writer.js';
+
+const sharedWriter = new ByteWriter();
+let writerInUse = false;
+
+/** Slot indices of the values to write: set, not local-only, not dropped on decoding. */
+function collect(snapshot: Snapshot, definitions: readonly KeyDefinition[]): number[] {
+  const values = snapshot.values;
+  const indices: number[] = [];
+  const count = Math.min(values.length, definitions.length);
+  for (let i = 0; i < count; i++) {
+    let value = values[i];
+    if (value === undefined || definitions[i]!.local) continue;
+    if (value instanceof WireValue) {
+      if (!value.pending) value = value.resolve();
+    } else if (value instanceof DeferredValue) {
+      value = readSlot(values, i);
+    }
+    if (value !== undefined) indices.push(i);
+  }
+  return indices;
+}
+
+const NONE: readonly OpaqueEntry[] = [];
+
+/** The opaque entries to send on; a newer-version entry of a key set here since is replaced. */
+function forwardedEntries(snapshot: Snapshot, registry: Registry): readonly OpaqueEntry[] {
+  return (snapshot.opaque ?? NONE).filter((entry) => {
+    const definition = registry.byName(entry.name);
+    return definition === undefined || snapshot.values[definition.index] === undefined;
+  });
+}
+
+// Per registry, each key's name and entry header as bytes: the same for every message.
+const prefixCache = new WeakMap<Registry, Uint8Array[]>();
+
+function entryPrefix(
+  registry: Registry,
+  prefixes: Uint8Array[],
+  definition: KeyDefinition,
+): Uint8Array {
+  const writer = new ByteWriter(definition.name.length + 16);
+  writer.str(definition.name);
+  writer.uint(entryHeader(definition.version, codecTag(definition.codec)));
+  const prefix = writer.take();
+  prefixes[definition.index] = prefix;
+  prefixCache.set(registry, prefixes);
+  return prefix;
+}
+
+function encodeFailed(definition: KeyDefinition, cause: unknown): DContextError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new DContextError(
+    'ENCODE_FAILED',
+    `cannot serialize '${definition.name}': ${detail}`,
+    definition.name,
+    { cause },
+  );
+}
+
+/** Serializes `snapshot`; throws `CONTEXT_TOO_LARGE` or `ENCODE_FAILED` and returns nothing then. */
+export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
+  const registry = currentRegistry();
+  const definitions = registry.definitions;
+  const limit = runtime.maxContextSize;
+  // A custom codec may serialize another context from inside encode(): give it its own writer.
+  const writer = writerInUse ? new ByteWriter() : sharedWriter;
+  const owner = writer === sharedWriter;
+  if (owner) writerInUse = true;
+  try {
+    writer.reset();
+    writer.u8(FORMAT_VERSION);
+    const names = chainToArray(snapshot.chain);
+    writer.arrayHeader(names.length);
+    for (const name of names) writer.str(name);
+
+    const indices = collect(snapshot, definitions);
+    const prefixes = prefixCache.get(registry) ?? [];
+    const values = snapshot.values;
+    const forwarded = snapshot.opaque === null ? NONE : forwardedEntries(snapshot, registry);
+    writer.arrayHeader((indices.length + forwarded.length) * 3);
+    const run = new RawRun();
+    for (const index of indices) {
+      const definition = definitions[index]!;
+      const value = values[index];
+      if (value instanceof WireValue && value.pending) {
+        value.copyTo(run, writer);
+      } else {
+        run.flush(writer);
+        const plain = value instanceof DeferredValue ? value.resolve() : value;
+        writer.raw(prefixes[index] ?? entryPrefix(registry, prefixes, definition));
+        try {
+          writePayload(writer, plain, definition.codec);
+        } catch (cause) {
+          throw encodeFailed(definition, cause);
+        }
+      }
+      if (writer.pos + run.length > limit)
+        throw tooLarge(writer.pos + run.length, limit, 'serialize');
+    }
+    for (const { raw } of forwarded) run.add(writer, raw, 0, raw.length);
+    run.flush(writer);
+    if (writer.pos > limit) throw tooLarge(writer.pos, limit, 'serialize');
+    return writer.take();
+  } finally {
+    if (owner) {
+      writer.reset();
+      writerInUse = false;
+    }
+  }
+}

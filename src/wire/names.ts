@@ -1,0 +1,57 @@
+/**
+ * Decodes the short strings of the framing (key and scope names). The same few names arrive in
+ * every message, so they are interned: a hash of the bytes finds the string decoded last time,
+ * which also carries V8's cached hash into the registry's Map lookup. The cache is a fixed
+ * direct-mapped table, so hostile input that sends ever-new names only costs the misses.
+ */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Longer names are decoded each time. */
+const MAX_CACHED_LENGTH = 48;
+/** Slots of the direct-mapped cache (a power of two); a colliding name replaces the older one. */
+const CACHE_SLOTS = 1024;
+
+interface Interned {
+  readonly bytes: Uint8Array;
+  readonly text: string;
+}
+
+const interned = new Array<Interned | undefined>(CACHE_SLOTS).fill(undefined);
+
+function sameBytes(a: Uint8Array, b: Uint8Array, start: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
+}
+
+/** The UTF-8 string in `bytes[start, end)`, or `undefined` when it is not valid UTF-8. */
+export function decodeName(bytes: Uint8Array, start: number, end: number): string | undefined {
+  const length = end - start;
+  if (length > MAX_CACHED_LENGTH) return decodeUtf8(bytes, start, end);
+  let hash = 0x811c9dc5 ^ length;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  const slot = hash & (CACHE_SLOTS - 1);
+  const hit = interned[slot];
+  if (hit !== undefined && hit.bytes.length === length && sameBytes(hit.bytes, bytes, start)) {
+    return hit.text;
+  }
+  const text = decodeUtf8(bytes, start, end);
+  if (text === undefined) return undefined;
+  interned[slot] = { bytes: bytes.slice(start, end), text };
+  return text;
+}
+
+function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let text = '';
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x80) {
+      try {
+        return strictUtf8.decode(bytes.subarray(start, end));
+      } catch {
+        return undefined;
+      }
+    }
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}

@@ -1,0 +1,59 @@
+/**
+ * How a worker started by `spawnWithContext` receives its spawner's context. The spawner puts a
+ * {@link ContextTransfer} in the worker's environment data (`setEnvironmentData`, which Node
+ * clones into a worker when it is constructed) for the duration of `new Worker`; `initialize` in
+ * the worker calls {@link adoptSpawnerContext}, which makes it the worker's read-only root. No
+ * preload, `execArgv`, `env` or `workerData` is involved, so it works for ESM and CommonJS
+ * workers, TypeScript loaders and `eval` workers alike.
+ */
+import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
+import { runtime } from '../internal/runtime.js';
+import { fitToRegistry } from '../store/frame.js';
+import { type ContextTransfer, fromTransfer, isTransfer } from './transfer.js';
+
+/** The environment-data key the spawner's context travels under. */
+export const SPAWN_CONTEXT_KEY = 'dcontext:spawn-context';
+
+/** Runs `spawn` with `transfer` in the environment data every worker it constructs inherits. */
+export function withSpawnContext<R>(transfer: ContextTransfer, spawn: () => R): R {
+  const previous = getEnvironmentData(SPAWN_CONTEXT_KEY);
+  setEnvironmentData(SPAWN_CONTEXT_KEY, transfer);
+  try {
+    return spawn();
+  } finally {
+    // Restored at once: a plain `new Worker` later must not inherit this context.
+    setEnvironmentData(SPAWN_CONTEXT_KEY, previous as ContextTransfer | undefined);
+  }
+}
+
+/**
+ * Called by `initialize` once the registry is frozen: in a worker started with context, makes
+ * that context the root that both stores read outside any scope. It is taken out of the
+ * environment data, so workers this worker starts later do not inherit it implicitly.
+ */
+export function adoptSpawnerContext(): void {
+  if (isMainThread) return;
+  const received = getEnvironmentData(SPAWN_CONTEXT_KEY);
+  if (received === undefined) return;
+  setEnvironmentData(SPAWN_CONTEXT_KEY, undefined);
+  try {
+    if (!isTransfer(received)) throw new Error('the environment data has an unknown shape');
+    const snapshot = fromTransfer(received);
+    const root = {
+      values: fitToRegistry(snapshot.values),
+      owned: false,
+      chain: snapshot.chain,
+      opaque: snapshot.opaque,
+      isRoot: true,
+    };
+    if (runtime.syncCurrent === runtime.root) runtime.syncCurrent = root;
+    runtime.root = root;
+  } catch (error) {
+    // The worker still starts, with an empty root: losing context beats failing initialize().
+    const detail = error instanceof Error ? error.message : String(error);
+    process.emitWarning(`dcontext: could not adopt the spawning thread's context: ${detail}`, {
+      type: 'DContextWarning',
+      code: 'DCONTEXT_SPAWN_CONTEXT',
+    });
+  }
+}

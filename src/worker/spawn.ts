@@ -1,0 +1,32 @@
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { snapshot } from '../context-api.js';
+import { attachContext } from './error-context.js';
+import { withSpawnContext } from './inherit.js';
+import { toTransfer } from './transfer.js';
+
+/**
+ * `new Worker(filename, options)`, with the current context handed to the worker: once the
+ * worker's code calls `initialize(builder)` (with its own registry), both `syncCtx` and
+ * `asyncCtx` read the spawner's values and scope chain as the worker's read-only root. Keys the
+ * worker has not registered pass through as opaque entries (they reach whatever the worker
+ * serializes); local-only values arrive by structured clone, matched by name.
+ *
+ * `options` goes to `Worker` unchanged: `workerData`, `env`, `argv` and `execArgv` are the
+ * caller's. The context travels in the worker's environment data (see `setEnvironmentData`).
+ * Errors the worker emits carry the spawner's context (see `errorContext`).
+ *
+ * Throws `NOT_CLONEABLE` (naming the key) when a local-only value cannot be structured-cloned,
+ * before any worker is started.
+ *
+ * @example
+ * const worker = spawnWithContext(new URL('./resize.js', import.meta.url), { workerData: job });
+ */
+export function spawnWithContext(filename: string | URL, options?: WorkerOptions): Worker {
+  const context = snapshot();
+  const transfer = toTransfer(context);
+  const worker = withSpawnContext(transfer, () => new Worker(filename, options));
+  worker.prependListener('error', (error: unknown) => {
+    attachContext(error, context);
+  });
+  return worker;
+}

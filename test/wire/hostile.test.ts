@@ -1,0 +1,192 @@
+import { encode } from '@msgpack/msgpack';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  deserialize,
+  get,
+  initialize,
+  RegistryBuilder,
+  Snapshot,
+  scope,
+  scopeChain,
+  serialize,
+  set,
+  syncCtx,
+} from '../../src/index.js';
+import { concat, entryBytes, wireBytes } from './support/wire-bytes.js';
+
+const builder = new RegistryBuilder();
+const requestId = builder.register<string>('request_id');
+const rich = builder.register<unknown>('rich', { codec: 'superjson' });
+const data = builder.register<unknown>('data');
+beforeAll(() => initialize(builder));
+
+const ignore = (): void => {};
+const failed = (pattern: RegExp = /./) =>
+  expect.objectContaining({ code: 'DECODE_FAILED', message: expect.stringMatching(pattern) });
+
+describe('malformed input is DECODE_FAILED', () => {
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['a number', 42],
+    ['an object', { bytes: [1] }],
+    ['an array', [1, 0x90, 0x90]],
+  ])('rejects %s as input', (_label, input) => {
+    expect(() => deserialize(input as never)).toThrow(failed(/Uint8Array|string/));
+  });
+
+  it.each([
+    ['empty bytes', new Uint8Array(0), /empty input/],
+    ['an unknown format version', new Uint8Array([2, 0x90, 0x90]), /format version 2/],
+    [
+      'a chain that is not an array',
+      new Uint8Array([1, 0xc0, 0x90]),
+      /scope chain is not an array/,
+    ],
+    ['a scope name that is not a string', new Uint8Array([1, 0x91, 0x01, 0x90]), /scope name/],
+    ['a missing entry list', new Uint8Array([1, 0x90]), /entry list missing/],
+    [
+      'an entry list of 2 items',
+      new Uint8Array([1, 0x90, 0x92, 0xa1, 0x61, 0x04]),
+      /multiple of 3/,
+    ],
+    ['trailing bytes', new Uint8Array([1, 0x90, 0x90, 0x00]), /trailing/],
+    ['the unused type byte 0xc1', concat([1, 0x90, 0x93], encode('data'), [4, 0xc1]), /0xc1/],
+    ['a key that is not a string', concat([1, 0x90, 0x93, 0x01, 0x04, 0xc0]), /key name/],
+    ['an empty key name', concat([1, 0x90, 0x93, 0xa0, 0x04, 0xc0]), /empty key name/],
+    ['a negative header', concat([1, 0x90, 0x93], encode('data'), [0xff, 0xc0]), /header/],
+    ['a string header', concat([1, 0x90, 0x93], encode('data'), encode('4'), [0xc0]), /header/],
+    ['invalid UTF-8 in a key name', concat([1, 0x90, 0x93, 0xa2, 0xc3, 0x28, 0x04, 0xc0]), /UTF-8/],
+  ])('rejects %s', (_label, bytes, pattern) => {
+    expect(() => deserialize(bytes)).toThrow(failed(pattern));
+  });
+
+  it('rejects every truncation of a valid message', () => {
+    const bytes = syncCtx.scope('s', () => {
+      syncCtx.set(requestId, 'r-1');
+      syncCtx.set(data, { list: [1, 2, 3], text: 'x'.repeat(40) });
+      syncCtx.set(rich, new Map([[1, new Date(0)]]));
+      return serialize();
+    });
+    for (let length = 0; length < bytes.length; length++) {
+      expect(() => deserialize(bytes.subarray(0, length))).toThrow(failed());
+    }
+    expect(deserialize(bytes).get(requestId)).toBe('r-1');
+  });
+
+  it('rejects a key that appears twice, known or unknown', () => {
+    const twice = (name: string) =>
+      wireBytes(
+        [],
+        [
+          { name, version: 1, value: 1 },
+          { name, version: 1, value: 2 },
+        ],
+      );
+    expect(() => deserialize(twice('data'))).toThrow(failed(/'data' appears twice/));
+    expect(() => deserialize(twice('mystery'))).toThrow(failed(/'mystery' appears twice/));
+    const newerThenCurrent = wireBytes(
+      [],
+      [
+        { name: 'data', version: 7, value: 1 },
+        { name: 'data', version: 1, value: 2 },
+      ],
+    );
+    expect(() => deserialize(newerThenCurrent)).toThrow(failed(/appears twice/));
+  });
+
+  it.each([
+    ['characters outside base64url', 'AQ!!'],
+    ['one character too many', 'AZCQA'],
+    ['padding in the middle', 'AQ=A'],
+    ['too much padding', 'AZCQ==='],
+    ['non-ASCII', 'AZCQé'],
+    ['an empty string', ''],
+  ])('rejects a string with %s', (_label, text) => {
+    expect(() => deserialize(text)).toThrow(failed());
+  });
+});
+
+describe('hostile payloads', () => {
+  it('cannot pollute prototypes through superjson annotations', () => {
+    const attempts = [
+      [{}, { values: { '__proto__.polluted': ['undefined'] } }],
+      [{ a: {} }, { values: { 'a.constructor.prototype.polluted': ['Date'] } }],
+      [{}, { referentialEqualities: { '': ['__proto__.polluted'] } }],
+      [[], { values: [['class', 'Object'], {}] }],
+    ];
+    for (const payload of attempts) {
+      const bytes = wireBytes([], [{ name: 'rich', version: 1, codec: 1, value: payload }]);
+      deserialize(bytes, { onDroppedEntry: ignore }).get(rich);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted');
+  });
+
+  it('keeps __proto__ and constructor as plain data or rejects them', () => {
+    const payload = concat(
+      [0x82],
+      encode('constructor'),
+      encode({ prototype: { polluted: 1 } }),
+      encode('ok'),
+      [1],
+    );
+    const received = deserialize(wireBytes([], [{ name: 'data', version: 1, payload }]));
+    expect(received.get(data)).toEqual({ constructor: { prototype: { polluted: 1 } }, ok: 1 });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('decodes a timestamp extension and keeps unknown extensions as data', () => {
+    const ext = new Uint8Array([0xd4, 0x05, 0x2a]);
+    const received = deserialize(wireBytes([], [{ name: 'data', version: 1, payload: ext }]));
+    expect(received.get(data)).toMatchObject({ type: 5 });
+    const badTimestamp = new Uint8Array([0xd4, 0xff, 0x00]);
+    const dropped: string[] = [];
+    const snapshot = deserialize(
+      wireBytes([], [{ name: 'data', version: 1, payload: badTimestamp }]),
+      {
+        onDroppedEntry: (error) => dropped.push(error.key ?? ''),
+      },
+    );
+    expect(snapshot.get(data)).toBeUndefined();
+    expect(dropped).toEqual(['data']);
+  });
+
+  it('copes with maps of tens of thousands of entries in bounded time', () => {
+    const pairs = new Uint8Array(60_000);
+    for (let i = 0; i < 30_000; i++) pairs.set([0xa0, 0xc0], i * 2); // '' -> nil, repeated
+    const payload = concat([0xde, 0x75, 0x30], pairs);
+    const started = Date.now();
+    const received = deserialize(wireBytes([], [{ name: 'data', version: 1, payload }]));
+    expect(received.get(data)).toEqual({ '': null });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('the current context', () => {
+  it('is untouched by deserialize, whether it succeeds or fails', async () => {
+    const bytes = syncCtx.scope('remote', () => {
+      syncCtx.set(requestId, 'remote');
+      return serialize();
+    });
+    await scope('local', async () => {
+      set(requestId, 'local');
+      const received = deserialize(bytes);
+      expect(() => deserialize(bytes.subarray(0, 5))).toThrow();
+      expect(() => deserialize(concat(bytes, [0]))).toThrow();
+      expect(get(requestId)).toBe('local');
+      expect(scopeChain()).toEqual(['local']);
+      expect(received).toBeInstanceOf(Snapshot);
+      expect(received.get(requestId)).toBe('remote');
+    });
+  });
+
+  it('does not change the received entry when the input buffer is held', () => {
+    const entry = entryBytes({ name: 'request_id', version: 1, value: 'abc' });
+    const bytes = concat([1, 0x90, 0x93], entry);
+    const received = deserialize(bytes);
+    expect(received.get(requestId)).toBe('abc');
+    bytes.fill(0);
+    expect(received.get(requestId)).toBe('abc');
+  });
+});

@@ -1,0 +1,233 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Piscina } from 'piscina';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  deserialize,
+  get,
+  initialize,
+  isDContextError,
+  RegistryBuilder,
+  scope,
+  set,
+} from '../../src/index.js';
+import { errorContext, runWithContext, type TaskPool } from '../../src/worker/index.js';
+import { assertBuilt, fixture } from './support/built.js';
+
+assertBuilt();
+
+const builder = new RegistryBuilder();
+const requestId = builder.register<string>('request_id');
+const mainOnly = builder.register<string>('main_only');
+const tenant = builder.registerLocal<{ id: number }>('tenant_handle');
+initialize(builder);
+
+interface Echo {
+  n: number;
+  top: unknown;
+  sync: unknown;
+  chain: string[];
+  afterAwait: unknown;
+  tenant: unknown;
+  active: boolean;
+}
+
+const filename = fixture('pool-task.mjs').href;
+
+describe('runWithContext: 200 concurrent HTTP requests on a pool of 3 workers', () => {
+  // Several tasks per worker at once: they interleave on every await inside the worker.
+  const pool = new Piscina({ filename, minThreads: 3, maxThreads: 3, concurrentTasksPerWorker: 4 });
+  const server = http.createServer((req, res) =>
+    scope('http', async () => {
+      const id = String(req.headers['x-request-id']);
+      set(requestId, id);
+      set(mainOnly, `main-${id}`);
+      set(tenant, { id: Number(id.slice(2)) });
+      const echoes = await Promise.all(
+        [0, 1, 2].map((n) =>
+          scope(`task-${n}`, () =>
+            runWithContext<Echo>(pool, { n, delay: (Number(id.slice(2)) + n) % 4 }),
+          ),
+        ),
+      );
+      res.end(JSON.stringify({ handlerSaw: get(requestId), echoes }));
+    }),
+  );
+  let port = 0;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await pool.destroy();
+  });
+
+  function request(id: string): Promise<{ handlerSaw: string; echoes: Echo[] }> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, headers: { 'x-request-id': id } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(JSON.parse(body)));
+      });
+      req.on('error', reject);
+    });
+  }
+
+  it('gives every task the context of the request that submitted it: zero mismatches', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `r-${i}`);
+    const responses = await Promise.all(ids.map(request));
+    const mismatches: unknown[] = [];
+    responses.forEach((response, i) => {
+      const id = ids[i]!;
+      if (response.handlerSaw !== id) mismatches.push({ id, handler: response.handlerSaw });
+      for (const echo of response.echoes) {
+        const expected = {
+          n: echo.n,
+          top: id,
+          sync: id,
+          chain: ['http', `task-${echo.n}`],
+          afterAwait: id,
+          tenant: { id: i },
+          active: true,
+        };
+        if (JSON.stringify(echo) !== JSON.stringify(expected)) mismatches.push({ id, echo });
+      }
+    });
+    expect(responses.flatMap((r) => r.echoes)).toHaveLength(600);
+    expect(mismatches).toEqual([]);
+  });
+});
+
+describe('runWithContext: failures', () => {
+  const pool = new Piscina({ filename, minThreads: 2, maxThreads: 2 });
+  afterAll(() => pool.destroy());
+
+  it('a task that throws or a worker that exits mid-task does not disturb the other tasks', async () => {
+    const kinds = [
+      'echo',
+      'throw',
+      'echo',
+      'exit',
+      'echo',
+      'echo',
+      'throw',
+      'echo',
+      'exit',
+      'echo',
+    ];
+    const outcomes = await Promise.allSettled(
+      kinds.map((kind, n) =>
+        scope('request', () => {
+          set(requestId, `r-${n}`);
+          return runWithContext<Echo>(pool, { kind, n, delay: n % 3 });
+        }),
+      ),
+    );
+    outcomes.forEach((outcome, n) => {
+      const kind = kinds[n];
+      if (kind === 'echo') {
+        expect(outcome.status).toBe('fulfilled');
+        expect((outcome as PromiseFulfilledResult<Echo>).value).toMatchObject({
+          n,
+          top: `r-${n}`,
+          afterAwait: `r-${n}`,
+        });
+        return;
+      }
+      expect(outcome.status).toBe('rejected');
+      const error = (outcome as PromiseRejectedResult).reason as Error;
+      if (kind === 'throw') expect(error.message).toBe(`task ${n} failed`);
+      // The failure says which request it belonged to.
+      expect(errorContext(error)).toMatchObject({
+        scopeChain: ['request'],
+        values: { request_id: `r-${n}` },
+      });
+      expect(errorContext(error)?.snapshot?.get(requestId)).toBe(`r-${n}`);
+    });
+    // The pool still serves tasks, in the right context, after workers died.
+    const after = await scope(() => {
+      set(requestId, 'r-after');
+      return runWithContext<Echo>(pool, { n: 99 });
+    });
+    expect(after.top).toBe('r-after');
+  });
+
+  it('rejects with NOT_CLONEABLE naming the key, and submits nothing, for a local value that cannot be cloned', async () => {
+    const submitted: unknown[] = [];
+    const fakePool: TaskPool = {
+      run: async (task) => {
+        submitted.push(task);
+      },
+    };
+    const result = scope(() => {
+      set(tenant, { id: 1, socket: () => {} } as never);
+      return runWithContext(fakePool, { n: 1 });
+    });
+    const error = await result.catch((e: unknown) => e);
+    expect(isDContextError(error, 'NOT_CLONEABLE')).toBe(true);
+    expect((error as { key?: string }).key).toBe('tenant_handle');
+    expect(submitted).toEqual([]);
+  });
+});
+
+describe('runWithContext: registries and plain tasks', () => {
+  const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1 });
+  afterAll(() => pool.destroy());
+
+  it('forwards keys the worker has not registered in whatever the task sends on', async () => {
+    const wire = await scope('request', () => {
+      set(requestId, 'r-forward');
+      set(mainOnly, 'only known here');
+      return runWithContext<Uint8Array>(pool, { kind: 'forward' });
+    });
+    const onward = deserialize(wire);
+    expect(onward.get(requestId)).toBe('r-forward');
+    expect(onward.get(mainOnly)).toBe('only known here');
+    expect(onward.scopeChain).toEqual(['request']);
+  });
+
+  it("keeps a task's writes out of the next task of the same context", async () => {
+    const [written, next] = await scope(async () => {
+      set(requestId, 'r-shared');
+      set(tenant, { id: 4 });
+      return [
+        await runWithContext(pool, { kind: 'write' }),
+        await runWithContext<Echo>(pool, { n: 2 }),
+      ] as const;
+    });
+    expect(written).toBe('r-written-by-task');
+    expect(next).toMatchObject({ top: 'r-shared', afterAwait: 'r-shared' });
+    // Local values arrive as a fresh clone with every task.
+    expect(next.tenant).toEqual({ id: 4 });
+  });
+
+  it('moves a task made with Piscina.move instead of copying it', async () => {
+    const bytes = new Uint8Array(1024);
+    const seen = await scope(() => {
+      set(requestId, 'r-moved');
+      return runWithContext(pool, Piscina.move(bytes));
+    });
+    expect(seen).toEqual({ length: 1024, top: 'r-moved' });
+    expect(bytes.byteLength).toBe(0); // its buffer went to the worker
+  });
+
+  it('passes the run options to the pool', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await runWithContext(pool, { n: 1 }, { signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).name).toBe('AbortError');
+  });
+
+  it('runs a task submitted with a plain pool.run, without context', async () => {
+    const echo = await scope(() => {
+      set(requestId, 'r-not-sent');
+      return pool.run({ n: 5 }) as Promise<Echo>;
+    });
+    expect(echo).toMatchObject({ n: 5, top: undefined, chain: [], active: false });
+  });
+});
