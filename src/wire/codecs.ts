@@ -57,7 +57,12 @@ export function writePayload(writer: ByteWriter, value: unknown, codec: KeyCodec
     writeMsgpack(writer, value);
   } else if (codec === 'superjson') {
     const { json, meta } = superjson.serialize(value);
-    writeMsgpack(writer, meta === undefined ? [json] : [json, meta]);
+    // superjson's `json` is only JSON once stringified: it can still hold objects with a
+    // `toJSON`, which MessagePack would encode as themselves. One JSON pass makes it the data
+    // it means, and refuses an invalid Date, which superjson cannot carry (it would arrive null).
+    const data: unknown =
+      json === undefined ? undefined : JSON.parse(JSON.stringify(json, refuseInvalidDate));
+    writeMsgpack(writer, meta === undefined ? [data] : [data, meta]);
   } else {
     const bytes = codec.encode(value);
     if (!(bytes instanceof Uint8Array)) {
@@ -65,6 +70,14 @@ export function writePayload(writer: ByteWriter, value: unknown, codec: KeyCodec
     }
     writer.bin(bytes);
   }
+}
+
+function refuseInvalidDate(this: unknown, key: string, value: unknown): unknown {
+  const original: unknown = (this as Record<string, unknown>)[key];
+  if (original instanceof Date && Number.isNaN(original.getTime())) {
+    throw new Error('an invalid Date cannot travel with superjson (it would arrive as null)');
+  }
+  return value;
 }
 
 /** `value` as MessagePack: plain data inline, anything else through the general encoder. */

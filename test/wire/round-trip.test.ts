@@ -174,6 +174,16 @@ describe('round trip with the superjson codec', () => {
     expect(Object.is(received.negativeZero, -0)).toBe(true);
     expect(received.map).toBeInstanceOf(Map);
   });
+
+  it('refuses an invalid Date up front instead of delivering null or the epoch', () => {
+    // Found by the property test: Map { Set { Invalid Date } => {} } arrived as the epoch.
+    for (const value of [new Map([[new Set([new Date(Number.NaN)]), {}]]), { at: new Date('x') }]) {
+      syncCtx.scope(() => {
+        syncCtx.set(rich, value);
+        expect(() => serialize()).toThrow(expect.objectContaining({ code: 'ENCODE_FAILED' }));
+      });
+    }
+  });
 });
 
 describe('round trip with a custom codec', () => {
