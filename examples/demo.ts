@@ -1,18 +1,26 @@
-// The dcontext demo (`npm run demo`): one request context travelling through scopes, awaits,
-// timers and from the synchronous store into the asynchronous one, with concurrent requests
-// each keeping their own values.
+// The dcontext demo (`npm run demo`, which builds the package first): one request context
+// travelling through scopes, awaits and timers, from the synchronous store into the asynchronous
+// one, into a worker thread and into a child process and back, while concurrent requests each
+// keep their own values. Needs no services.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import {
   asyncCtx,
+  deserialize,
   get,
   initialize,
   RegistryBuilder,
   scope,
   scopeChain,
+  serializeToString,
   set,
   syncCtx,
+  withContext,
 } from '../src/index.js';
+import { spawnWithContext } from '../src/worker/index.js';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -68,3 +76,40 @@ await Promise.all(
 );
 console.log(`   mismatches: ${mismatches}`);
 assert.equal(mismatches, 0);
+
+console.log("\n4. a worker thread started with spawnWithContext starts in the spawner's context");
+await scope('ingress', () =>
+  scope('resize-image', async () => {
+    set(requestId, 'req-4');
+    set(tenant, 'initech');
+    const worker = spawnWithContext(new URL('./support/demo-worker.mjs', import.meta.url));
+    const [seen] = (await once(worker, 'message')) as [Record<string, unknown>];
+    await worker.terminate();
+    console.log('   worker thread sees', seen);
+    assert.deepEqual(
+      { requestId: seen.requestId, tenant: seen.tenant, chain: seen.chain },
+      { requestId: 'req-4', tenant: 'initech', chain: ['ingress', 'resize-image'] },
+    );
+  }),
+);
+
+console.log('\n5. across processes: a header-safe string to a child process and back');
+await scope('checkout', async () => {
+  set(requestId, 'req-5');
+  set(tenant, 'umbrella');
+  const header = serializeToString();
+  log(`sending ${header.length} characters: ${header}`);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [new URL('./support/demo-child.mjs', import.meta.url).pathname],
+    { env: { ...process.env, DCONTEXT: header } },
+  );
+  const reply = JSON.parse(stdout) as Record<string, unknown>;
+  console.log('   child process sees', { ...reply, context: '…' });
+  assert.equal(reply.requestId, 'req-5');
+  assert.deepEqual(reply.chain, ['checkout', 'child-process']);
+  await withContext(deserialize(String(reply.context)), async () =>
+    log('back in the parent, in the context the child returned'),
+  );
+  assert.equal(get(tenant), 'umbrella');
+});
