@@ -69,11 +69,27 @@ export function fitToRegistry(values: unknown[]): unknown[] {
 /** The raw value in slot `index` (decoding a deferred entry on first read), or undefined. */
 export function readSlot(values: unknown[], index: number): unknown {
   const value = values[index];
-  if (value instanceof DeferredValue) {
+  if (typeof value === 'object' && value !== null && value instanceof DeferredValue) {
     const resolved = value.resolve();
     values[index] = resolved;
     return resolved;
   }
+  return value;
+}
+
+/**
+ * The hot path of `get` for a key object: its value when it is registered and set to a value that
+ * needs no decoding, else undefined (the caller then takes the full path: names, defaults,
+ * deferred entries, errors).
+ */
+export function fastRead(values: unknown[], key: { readonly slot: number }): unknown {
+  const registry = runtime.registry;
+  const slot = key.slot;
+  if (registry === null || registry.keyObjects[slot] !== key) return undefined;
+  const value = values[slot];
+  // Primitives never pay for the instanceof (slow when a bundler redefined the class's name).
+  if (typeof value === 'object' && value !== null && value instanceof DeferredValue)
+    return undefined;
   return value;
 }
 

@@ -1,6 +1,6 @@
 import type { ContextKey } from '../registry/context-key.js';
 import { currentRegistry, findDefinition, requireDefinition } from '../registry/registry.js';
-import { type Frame, readValue, writeSlot } from './frame.js';
+import { type Frame, fastRead, readValue, writeSlot } from './frame.js';
 import { chainToArray } from './scope-chain.js';
 import { type KeyRef, Snapshot } from './snapshot.js';
 
@@ -16,7 +16,12 @@ export abstract class ContextStore {
   get<T>(key: ContextKey<T>): T | undefined;
   get(key: string): unknown;
   get(key: KeyRef): unknown {
-    return readValue(this.currentFrame().values, requireDefinition(key));
+    const values = this.currentFrame().values;
+    if (typeof key !== 'string') {
+      const value = fastRead(values, key);
+      if (value !== undefined) return value;
+    }
+    return readValue(values, requireDefinition(key));
   }
 
   /** Like `get`, but an unknown name returns `undefined` instead of throwing. */
