@@ -2,7 +2,7 @@ import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry } from '../registry/registry.js';
 import { childFrame, type Frame, frameFrom } from '../store/frame.js';
-import { scopeArguments } from '../store/scope-arguments.js';
+import { scopeFunction, scopeName } from '../store/scope-arguments.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
 import { toBase64Url } from '../wire/base64url.js';
@@ -56,9 +56,9 @@ export class SyncContext extends ContextStore {
   scope<R>(fn: () => R): R;
   scope<R>(name: string, fn: () => R): R;
   scope<R>(nameOrFn: string | (() => R), maybeFn?: () => R): R {
-    const [name, fn] = scopeArguments(nameOrFn, maybeFn);
+    const fn = scopeFunction(nameOrFn, maybeFn);
     currentRegistry();
-    return runInFrame(childFrame(runtime.syncCurrent, name), fn);
+    return runInFrame(childFrame(runtime.syncCurrent, scopeName(nameOrFn)), fn);
   }
 
   /** Runs `fn` with the snapshot's values and scope chain as a new scope. */
