@@ -4,8 +4,9 @@
  */
 import { snapshot as currentSnapshot } from '../context-api.js';
 import type { Snapshot } from '../store/snapshot.js';
+import { toBase64Url } from './base64url.js';
 import { decodeSnapshot } from './decode.js';
-import { encodeSnapshot, encodeSnapshotToString } from './encode.js';
+import { encodeSnapshot } from './encode.js';
 import type { DeserializeOptions } from './types.js';
 
 /**
@@ -29,7 +30,7 @@ export function serialize(snapshot: Snapshot = currentSnapshot()): Uint8Array {
  * headers['x-dcontext'] = serializeToString();
  */
 export function serializeToString(snapshot: Snapshot = currentSnapshot()): string {
-  return encodeSnapshotToString(snapshot);
+  return toBase64Url(encodeSnapshot(snapshot));
 }
 
 /**

@@ -5,15 +5,15 @@
  */
 import { DContextError, isDContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
-import { currentRegistry, type Registry } from '../registry/registry.js';
+import { currentRegistry } from '../registry/registry.js';
 import type { OpaqueEntry } from '../store/frame.js';
 import { chainFromNames } from '../store/scope-chain.js';
 import { Snapshot } from '../store/snapshot.js';
 import { decodeEntry, entryError } from './decode-entry.js';
 import { CodecTag, headerCodec, headerVersion } from './format.js';
-import { DEFAULT_WIRE_LIMITS, resolveLimits, tooLarge } from './limits.js';
-import { parseContext, type RawContext, type RawEntry } from './parse.js';
-import { malformed, overLimit } from './scan.js';
+import { resolveLimits, tooLarge } from './limits.js';
+import { parseContext, type RawEntry } from './parse.js';
+import { malformed } from './scan.js';
 import type { DeserializeOptions } from './types.js';
 import { type DropReporter, WireValue } from './wire-value.js';
 
@@ -72,100 +72,16 @@ const TAKEN: unique symbol = Symbol('taken');
 export function decodeSnapshot(input: unknown, options: DeserializeOptions = {}): Snapshot {
   const registry = currentRegistry();
   const limits = resolveLimits(options.limits);
+  const eager = options.onDecodeError === 'throw';
+  const report: DropReporter = options.onDroppedEntry ?? warnDropped;
   try {
     const bytes = inputBytes(input, runtime.maxContextSize);
     const { chain, entries } = parseContext(bytes, limits);
-    return assemble(registry, chain, bytes, entries, null, null, options);
-  } catch (error) {
-    throw asDecodeError(error);
-  }
-}
-
-/** A message with its framing parsed (see {@link parseWire}): its bytes and located entries. */
-export interface ParsedWire extends RawContext {
-  readonly bytes: Uint8Array;
-}
-
-/** The size check and the framing of `input` with the default limits; throws `DECODE_FAILED`. */
-export function parseWire(input: unknown): ParsedWire {
-  try {
-    const bytes = inputBytes(input, runtime.maxContextSize);
-    const { chain, entries } = parseContext(bytes, DEFAULT_WIRE_LIMITS);
-    return { bytes, chain, entries };
-  } catch (error) {
-    throw asDecodeError(error);
-  }
-}
-
-/**
- * What `deserialize` (default options) gives for the message made of `base`'s entries, except
- * those named in `delta`, followed by `delta`'s entries, under `delta`'s scope chain: a context
- * sent as a difference from one sent before, whose parsed framing the receiver kept. The size
- * and entry limits apply to that whole message.
- */
-export function decodeOverlay(base: ParsedWire, delta: unknown): Snapshot {
-  const registry = currentRegistry();
-  const changes = parseWire(delta);
-  try {
-    const changed = changes.entries;
-    const kept: RawEntry[] = [];
-    let size = changes.bytes.length - arrayHeaderSize(changed.length * 3);
-    for (const entry of base.entries) {
-      if (named(changed, entry.name)) continue;
-      kept.push(entry);
-      size += entry.end - entry.start;
-    }
-    const count = kept.length + changed.length;
-    size += arrayHeaderSize(count * 3);
-    if (count > DEFAULT_WIRE_LIMITS.maxEntries) {
-      throw overLimit(
-        `entry list has ${count * 3} items, over the limit of ${DEFAULT_WIRE_LIMITS.maxEntries * 3}`,
-        0,
-      );
-    }
-    const limit = runtime.maxContextSize;
-    if (size > limit) throw tooLarge(size, limit, 'deserialize');
-    return assemble(registry, changes.chain, base.bytes, kept, changes.bytes, changed, {});
-  } catch (error) {
-    throw asDecodeError(error);
-  }
-}
-
-function named(entries: readonly RawEntry[], name: string): boolean {
-  for (const entry of entries) if (entry.name === name) return true;
-  return false;
-}
-
-/** Bytes of the MessagePack header of an array of `length` items. */
-function arrayHeaderSize(length: number): number {
-  return length < 16 ? 1 : length < 0x10000 ? 3 : 5;
-}
-
-/**
- * The snapshot of located entries: those of `entries` in `bytes`, then those of `more` in
- * `moreBytes` (when given). Every known key gets a lazily decoded `WireValue`, the others become
- * opaque entries (see `deserialize` for the rules).
- */
-function assemble(
-  registry: Registry,
-  chain: readonly string[],
-  bytes: Uint8Array,
-  entries: readonly RawEntry[],
-  moreBytes: Uint8Array | null,
-  more: readonly RawEntry[] | null,
-  options: DeserializeOptions,
-): Snapshot {
-  const eager = options.onDecodeError === 'throw';
-  const report: DropReporter = options.onDroppedEntry ?? warnDropped;
-  const values = new Array<unknown>(registry.size).fill(undefined);
-  let opaque: OpaqueEntry[] | null = null;
-  let unknownNames: Set<string> | null = null;
-  let taken = false;
-  for (let part = 0; part < 2; part++) {
-    const source = part === 0 ? entries : more;
-    if (source === null) break;
-    if (part === 1) bytes = moreBytes!;
-    for (const entry of source) {
+    const values = new Array<unknown>(registry.size).fill(undefined);
+    let opaque: OpaqueEntry[] | null = null;
+    let unknownNames: Set<string> | null = null;
+    let taken = false;
+    for (const entry of entries) {
       const definition = registry.byName(entry.name);
       let reason: OpaqueEntry['reason'] | undefined;
       if (definition === undefined) {
@@ -203,9 +119,12 @@ function assemble(
         (opaque ??= []).push({ name: entry.name, version, raw, reason });
       }
     }
+    if (taken)
+      for (let i = 0; i < values.length; i++) if (values[i] === TAKEN) values[i] = undefined;
+    return new Snapshot(values, chainFromNames(chain), opaque);
+  } catch (error) {
+    throw asDecodeError(error);
   }
-  if (taken) for (let i = 0; i < values.length; i++) if (values[i] === TAKEN) values[i] = undefined;
-  return new Snapshot(values, chainFromNames(chain), opaque);
 }
 
 function duplicate(entry: RawEntry): DContextError {

@@ -15,8 +15,6 @@ export class ByteWriter {
   /** The buffer; bytes `[0, pos)` are written. */
   bytes: Uint8Array;
   pos = 0;
-  /** A `Buffer` over `bytes`, for string output, made once per buffer. */
-  #view: Buffer | null = null;
 
   constructor(size = 512) {
     this.bytes = new Uint8Array(size);
@@ -145,19 +143,6 @@ export class ByteWriter {
     const result = this.bytes.slice(0, this.pos);
     this.reset();
     return result;
-  }
-
-  /** What was written, as base64url without padding, made without copying it; resets the writer. */
-  takeBase64Url(): string {
-    const bytes = this.bytes;
-    let view = this.#view;
-    if (view === null || view.buffer !== bytes.buffer) {
-      view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      this.#view = view;
-    }
-    const text = view.toString('base64url', 0, this.pos);
-    this.reset();
-    return text;
   }
 
   /** Empties the writer, dropping a buffer grown past 1 MiB. */
