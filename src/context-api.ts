@@ -9,7 +9,7 @@ import { DContextError } from './errors.js';
 import { runtime } from './internal/runtime.js';
 import type { ContextKey } from './registry/context-key.js';
 import { currentRegistry, findDefinition, requireDefinition } from './registry/registry.js';
-import { type Frame, fastRead, readValue, writeSlot } from './store/frame.js';
+import { type Frame, fastRead, readValue, SLOW_PATH, writeSlot } from './store/frame.js';
 import { chainToArray } from './store/scope-chain.js';
 import { type KeyRef, Snapshot } from './store/snapshot.js';
 
@@ -26,7 +26,7 @@ export function get(key: KeyRef): unknown {
   const values = activeFrame().values;
   if (typeof key !== 'string') {
     const value = fastRead(values, key);
-    if (value !== undefined) return value;
+    if (value !== SLOW_PATH) return value;
   }
   return readValue(values, requireDefinition(key));
 }

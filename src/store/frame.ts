@@ -77,19 +77,24 @@ export function readSlot(values: unknown[], index: number): unknown {
   return value;
 }
 
+/** Returned by {@link fastRead} when the read needs the full path. */
+export const SLOW_PATH: unique symbol = Symbol('dcontext.slowPath');
+
 /**
- * The hot path of `get` for a key object: its value when it is registered and set to a value that
- * needs no decoding, else undefined (the caller then takes the full path: names, defaults,
- * deferred entries, errors).
+ * The hot path of `get` for a key object: its value (or default) when the key object itself is
+ * registered and its slot needs no decoding; otherwise {@link SLOW_PATH} (names, unregistered or
+ * look-alike key objects, deferred entries, errors).
  */
 export function fastRead(values: unknown[], key: { readonly slot: number }): unknown {
   const registry = runtime.registry;
   const slot = key.slot;
-  if (registry === null || registry.keyObjects[slot] !== key) return undefined;
+  if (registry === null || registry.keyObjects[slot] !== key) return SLOW_PATH;
   const value = values[slot];
+  if (value === undefined) return registry.definitions[slot]!.defaultValue?.();
   // Primitives never pay for the instanceof (slow when a bundler redefined the class's name).
-  if (typeof value === 'object' && value !== null && value instanceof DeferredValue)
-    return undefined;
+  if (typeof value === 'object' && value !== null && value instanceof DeferredValue) {
+    return SLOW_PATH;
+  }
   return value;
 }
 
@@ -102,11 +107,23 @@ export function readValue(values: unknown[], definition: KeyDefinition): unknown
 
 /** Checks `value` against the key's `validate` predicate; throws `TYPE_MISMATCH` on failure. */
 export function validateValue(definition: KeyDefinition, value: unknown): void {
-  if (definition.validate !== undefined && value !== undefined && !definition.validate(value)) {
+  const validate = definition.validate;
+  if (validate === undefined || value === undefined) return;
+  let valid: boolean;
+  let cause: unknown;
+  try {
+    valid = validate(value);
+  } catch (error) {
+    // A predicate that throws on a value of the wrong shape has rejected it.
+    valid = false;
+    cause = error;
+  }
+  if (!valid) {
     throw new DContextError(
       'TYPE_MISMATCH',
       `value rejected by the validate() of '${definition.name}'; pass a value of the type the key was registered with`,
       definition.name,
+      cause === undefined ? undefined : { cause },
     );
   }
 }

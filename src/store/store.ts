@@ -1,6 +1,6 @@
 import type { ContextKey } from '../registry/context-key.js';
 import { currentRegistry, findDefinition, requireDefinition } from '../registry/registry.js';
-import { type Frame, fastRead, readValue, writeSlot } from './frame.js';
+import { type Frame, fastRead, readValue, SLOW_PATH, writeSlot } from './frame.js';
 import { chainToArray } from './scope-chain.js';
 import { type KeyRef, Snapshot } from './snapshot.js';
 
@@ -19,7 +19,7 @@ export abstract class ContextStore {
     const values = this.currentFrame().values;
     if (typeof key !== 'string') {
       const value = fastRead(values, key);
-      if (value !== undefined) return value;
+      if (value !== SLOW_PATH) return value;
     }
     return readValue(values, requireDefinition(key));
   }

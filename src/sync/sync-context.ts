@@ -133,8 +133,7 @@ function runInFrame<R>(frame: Frame, fn: () => R): R {
     runtime.syncCurrent = previous;
   }
   if (isThenable(result)) {
-    // The misuse error is what the caller should see, not a later unhandled rejection.
-    Promise.resolve(result).catch(() => {});
+    // The promise is left alone: if it rejects, that error still surfaces as it would have.
     throw new DContextError(
       'ASYNC_IN_SYNC_SCOPE',
       'syncCtx.scope() got a function that returned a promise; the sync store does not follow await - use asyncCtx.scope() (or the top-level scope()) for async work',

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   asyncCtx,
   ContextKey,
-  type DContextError,
+  DContextError,
   get,
   initialize,
   isInitialized,
@@ -146,6 +146,27 @@ describe('registry', () => {
     });
     void scope(() => {
       expect(codeOf(() => set('tenant', {}))).toBe('TYPE_MISMATCH');
+    });
+  });
+
+  it('treats a validate predicate that throws as a rejection, keeping its error as the cause', () => {
+    const builder = new RegistryBuilder();
+    const name = builder.register<string>('name', {
+      validate: (v) => (v as string).length > 0,
+    });
+    initialize(builder);
+    syncCtx.scope(() => {
+      syncCtx.set(name, 'ok');
+      let caught: unknown;
+      try {
+        syncCtx.set('name', null);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(DContextError);
+      expect((caught as DContextError).code).toBe('TYPE_MISMATCH');
+      expect((caught as DContextError).cause).toBeInstanceOf(TypeError);
+      expect(syncCtx.get(name)).toBe('ok');
     });
   });
 
