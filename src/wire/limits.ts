@@ -46,7 +46,7 @@ export function resolveLimits(overrides: Partial<WireLimits> | undefined): WireL
 /**
  * Sets the largest serialized context, in bytes (default 64 KiB). `serialize` of a larger
  * context throws `CONTEXT_TOO_LARGE`; `deserialize` rejects larger input before decoding it.
- * Process-wide; set it at startup.
+ * Per thread (each worker has its own limit, default 64 KiB); set it at startup, in every thread.
  *
  * @example
  * setMaxContextSize(8 * 1024); // keep headers small

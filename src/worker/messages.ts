@@ -1,7 +1,8 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { snapshot } from '../context-api.js';
 import { bothFrom, runInBoth } from '../internal/both-stores.js';
-import type { Snapshot } from '../store/snapshot.js';
+import { runtime } from '../internal/runtime.js';
+import { Snapshot } from '../store/snapshot.js';
 import { unwrap, wrap } from './envelope.js';
 import { attachContext } from './error-context.js';
 
@@ -39,7 +40,8 @@ export function postWithContext(
  * Calls `handler` for each message on `port`, inside the context the message was posted with
  * (in both `asyncCtx` and `syncCtx`, as a fresh scope per message, so one message's context never
  * reaches the handling of the next). Messages posted without context reach `handler` as they
- * are. An error thrown (or a promise rejected) by `handler` carries the message's context (see
+ * are, in this thread's root context; so does a message whose context cannot be read here (over
+ * this thread's size limit, say), which is reported as a `DContextWarning`. An error thrown (or a promise rejected) by `handler` carries the message's context (see
  * `errorContext`). Returns a function that removes the listener.
  *
  * @example
@@ -50,9 +52,19 @@ export function onMessageWithContext<T = unknown>(
   handler: (message: T) => unknown,
 ): () => void {
   const listener = (data: unknown): void => {
-    const received = unwrap(data);
+    let received: ReturnType<typeof unwrap>;
+    try {
+      received = unwrap(data);
+    } catch (error) {
+      // A context this thread cannot accept (over its size limit, malformed) must not crash the
+      // thread: the message is still handled, in the thread's own root context, and reported.
+      reportUnreadableContext(error);
+      received = { snapshot: rootSnapshot(), payload: (data as unknown[])[1] };
+    }
     if (received === undefined) {
-      handler(data as T);
+      // A plain message: handled outside any scope (the thread's root), never in whatever
+      // context was active where the listener was added.
+      runAtRoot(handler, data as T);
       return;
     }
     runHandler(received.snapshot, handler, received.payload as T);
@@ -61,6 +73,31 @@ export function onMessageWithContext<T = unknown>(
   return () => {
     port.off('message', listener);
   };
+}
+
+function runAtRoot<T>(handler: (message: T) => unknown, message: T): void {
+  const previous = runtime.syncCurrent;
+  runtime.syncCurrent = runtime.root;
+  try {
+    runtime.als.exit(() => handler(message));
+  } finally {
+    runtime.syncCurrent = previous;
+  }
+}
+
+function rootSnapshot(): Snapshot {
+  return Snapshot.capture(runtime.root);
+}
+
+function reportUnreadableContext(error: unknown): void {
+  const detail = error instanceof Error ? error.message : String(error);
+  process.emitWarning(
+    `dcontext: a message's context could not be read and was dropped: ${detail}`,
+    {
+      type: 'DContextWarning',
+      code: 'DCONTEXT_MESSAGE_CONTEXT',
+    },
+  );
 }
 
 function runHandler<T>(context: Snapshot, handler: (message: T) => unknown, message: T): void {

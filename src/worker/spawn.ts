@@ -27,6 +27,8 @@ export function spawnWithContext(filename: string | URL, options?: WorkerOptions
   const worker = withSpawnContext(transfer, () => new Worker(filename, options));
   worker.prependListener('error', (error: unknown) => {
     attachContext(error, context);
+    // Ours is the only listener: without it the error would crash the process, so it still does.
+    if (worker.listenerCount('error') === 1) throw error;
   });
   return worker;
 }

@@ -9,6 +9,7 @@ import {
   scope,
   scopeChain,
   set,
+  setMaxContextSize,
   syncCtx,
 } from '../../src/index.js';
 import {
@@ -73,6 +74,40 @@ describe('postWithContext / onMessageWithContext in one thread', () => {
       ['plain', undefined, undefined, []],
       [{ '@@dcontext': 2, payload: 'not ours' }, undefined, undefined, []],
     ]);
+  });
+
+  it('never runs a plain message in the context of the scope that added the listener', async () => {
+    const seen = scope(() => {
+      set(requestId, 'r-who-listened');
+      return new Promise<unknown[]>((resolve) => {
+        const off = onMessageWithContext(port2, (message) => {
+          off();
+          resolve([message, get(requestId), syncCtx.get(requestId)]);
+        });
+      });
+    });
+    port1.postMessage('posted outside any scope');
+    expect(await seen).toEqual(['posted outside any scope', undefined, undefined]);
+  });
+
+  it('still handles a message whose context this thread cannot read, in the root context, with a warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    const reads = nextReads(1);
+    setMaxContextSize(1024 * 1024);
+    scope(() => {
+      set(requestId, 'x'.repeat(100_000));
+      postWithContext(port1, 'oversized context');
+    });
+    setMaxContextSize(64 * 1024); // the receiving side's limit
+    try {
+      expect(await reads).toEqual([['oversized context', undefined, undefined, []]]);
+      await sleep(5);
+      expect(warnings.some((w) => /could not be read/.test(w))).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('gives each message a fresh scope: what a handler sets never reaches the next one', async () => {
@@ -202,9 +237,10 @@ describe('a long-lived worker with onMessageWithContext', () => {
       set(requestId, 'r-not-sent');
       worker.postMessage({ kind: 'echo', n: -1 });
     });
-    // The worker answers with postWithContext; here we read the raw envelope's payload.
-    const envelope = (await reply) as unknown as { payload: Seen };
-    expect(envelope.payload).toMatchObject({ top: undefined, chain: [], active: false });
+    // The worker answers with postWithContext; here we read the raw envelope's payload (its second
+    // element: see src/worker/envelope.ts).
+    const envelope = (await reply) as unknown as unknown[];
+    expect(envelope[1]).toMatchObject({ top: undefined, chain: [], active: false });
   });
 });
 

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { getEnvironmentData, Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -172,6 +174,18 @@ describe('spawnWithContext', () => {
     void spawnWithContext(fixture('spawn-reader.mjs')).terminate();
     expect(constructed.count).toBe(before + 1);
     expect(getEnvironmentData('dcontext:spawn-context')).toBeUndefined();
+  });
+
+  it('lets a worker error nobody listens for crash the process, as a plain Worker does', () => {
+    const result = spawnSync(
+      process.execPath,
+      [fileURLToPath(fixture('unhandled-worker-error.mjs'))],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('boom in worker');
   });
 
   it("attaches the spawner's context to errors the worker emits", async () => {
