@@ -3,10 +3,13 @@
  *
  * 1. Per task, on a Piscina pool of 2 workers: `runWithContext(pool, n)` against a plain
  *    `pool.run(n)` of the same trivial task, with a 10-key context under a two-name scope chain
- *    (target <= 1.15x), 64 tasks in flight. Two cases: tasks that share their context (a request
- *    that fans out several tasks: the sender encodes the context once per scope, the worker
- *    decodes it once), and a new context for every task (one encoding and one decoding per task,
- *    the worst case).
+ *    (target <= 1.15x), 64 tasks in flight. Three cases: tasks that share their context (a
+ *    request that fans out several tasks: the sender encodes the context once per scope, the
+ *    worker decodes it once); a new context for every task, made by a scope that sets its own
+ *    request id (many concurrent requests, each with its own context); and a new context that
+ *    differs in 4 of the 10 keys (request id, a new user object, trace and span ids). Each new
+ *    context case also has a plain `pool.run(n)` made after the same `scope` and `set` calls,
+ *    so that its ratio can be read without the cost of making the context.
  * 2. Start-up: `spawnWithContext(file)` against `new Worker(file)`, from construction to the
  *    first message of a worker that imports dcontext and initializes it (target: no difference
  *    beyond noise).
@@ -70,14 +73,25 @@ function inContext<R>(requestId: string, fn: () => R): R {
   });
 }
 
+/** The bench's context for request `n` with 4 of the 10 keys its own. */
+function setOwnKeys(n: number): void {
+  set(keys.requestId, `req-${n}`);
+  set(keys.user, { id: `u-${n}`, roles: ['admin', 'billing', 'support'] });
+  set(keys.traceId, `4bf92f3577b34da6a3ce929d0e${String(100_000 + n)}`);
+  set(keys.spanId, `00f067aa0b${String(100_000 + n)}`);
+}
+
 const BATCH = 64;
 const filename = new URL('./support/worker-task.mjs', import.meta.url).href;
 const PLAIN = 'plain pool.run(n)';
 const SAME = 'runWithContext, tasks share their context';
-const FRESH = 'runWithContext, a new context per task';
+const FRESH = 'runWithContext, a new context per task (own request id)';
+const PLAIN_FRESH = '  plain pool.run(n) after the same scope + set';
+const MANY = 'runWithContext, a new context per task (4 of 10 keys own)';
+const PLAIN_MANY = '  plain pool.run(n) after the same scope + set calls';
 
 /**
- * Batches of the three variants alternate (in a rotating order) instead of running one variant
+ * Batches of the variants alternate (in a rotating order) instead of running one variant
  * for a while and then the next: on a shared 2-core machine the load drifts within seconds, and
  * alternating makes every variant see the same drift. ns/op is the median batch / BATCH.
  */
@@ -94,6 +108,30 @@ async function perTask(): Promise<void> {
         scope(() => {
           set(keys.requestId, `req-${n}`);
           return runWithContext(pool, n, { name: 'withContext' });
+        }),
+    ],
+    [
+      PLAIN_FRESH,
+      (n) =>
+        scope(() => {
+          set(keys.requestId, `req-${n}`);
+          return pool.run(n, { name: 'plain' });
+        }),
+    ],
+    [
+      MANY,
+      (n) =>
+        scope(() => {
+          setOwnKeys(n);
+          return runWithContext(pool, n, { name: 'withContext' });
+        }),
+    ],
+    [
+      PLAIN_MANY,
+      (n) =>
+        scope(() => {
+          setOwnKeys(n);
+          return pool.run(n, { name: 'plain' });
         }),
     ],
   ];
@@ -132,10 +170,20 @@ async function perTask(): Promise<void> {
     1.15,
   );
   target(
-    'runWithContext ÷ plain pool.run, a new 10-key context per task',
+    'runWithContext ÷ plain pool.run, a new 10-key context per task (own request id)',
     ratio(FRESH),
     '<=',
     1.15,
+  );
+  const matched = (label: string, plain: string): string =>
+    (
+      rows.find((r) => r.label === label)!.nsPerOp / rows.find((r) => r.label === plain)!.nsPerOp
+    ).toFixed(2);
+  console.log(
+    `      without making the context: ${matched(FRESH, PLAIN_FRESH)}x (÷ plain run after the same scope + set)`,
+  );
+  console.log(
+    `info  runWithContext ÷ plain pool.run, 4 of 10 keys own per task: ${ratio(MANY).toFixed(2)}x; ${matched(MANY, PLAIN_MANY)}x ÷ plain run after the same calls`,
   );
 }
 

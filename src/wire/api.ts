@@ -4,9 +4,8 @@
  */
 import { snapshot as currentSnapshot } from '../context-api.js';
 import type { Snapshot } from '../store/snapshot.js';
-import { toBase64Url } from './base64url.js';
 import { decodeSnapshot } from './decode.js';
-import { encodeSnapshot } from './encode.js';
+import { encodeSnapshot, encodeSnapshotToString } from './encode.js';
 import type { DeserializeOptions } from './types.js';
 
 /**
@@ -30,7 +29,7 @@ export function serialize(snapshot: Snapshot = currentSnapshot()): Uint8Array {
  * headers['x-dcontext'] = serializeToString();
  */
 export function serializeToString(snapshot: Snapshot = currentSnapshot()): string {
-  return toBase64Url(encodeSnapshot(snapshot));
+  return encodeSnapshotToString(snapshot);
 }
 
 /**

@@ -74,8 +74,40 @@ function encodeFailed(definition: KeyDefinition, cause: unknown): DContextError 
   );
 }
 
+/**
+ * Where each slot's entry lies in an encoded message, for callers that reuse parts of it (the
+ * cross-thread transfer sends only the entries that changed since a message it sent before).
+ */
+export interface EncodedLayout {
+  /** `[slot, start, end]` per written entry of a registered key, in order; `end` is exclusive. */
+  readonly slots: number[];
+  /** Entries in the message: registered keys plus forwarded opaque entries. */
+  entries: number;
+  /** Where the first entry starts (after the format byte, the scope chain and the list header). */
+  start: number;
+}
+
 /** Serializes `snapshot`; throws `CONTEXT_TOO_LARGE` or `ENCODE_FAILED` and returns nothing then. */
-export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
+export function encodeSnapshot(snapshot: Snapshot, layout?: EncodedLayout): Uint8Array {
+  return encodeWith(snapshot, layout, takeBytes);
+}
+
+/**
+ * `toBase64Url(encodeSnapshot(snapshot))`, without the intermediate copy of the bytes: the string
+ * is made straight from the encoder's buffer.
+ */
+export function encodeSnapshotToString(snapshot: Snapshot): string {
+  return encodeWith(snapshot, undefined, takeBase64Url);
+}
+
+const takeBytes = (writer: ByteWriter): Uint8Array => writer.take();
+const takeBase64Url = (writer: ByteWriter): string => writer.takeBase64Url();
+
+function encodeWith<R>(
+  snapshot: Snapshot,
+  layout: EncodedLayout | undefined,
+  take: (writer: ByteWriter) => R,
+): R {
   const registry = currentRegistry();
   const definitions = registry.definitions;
   const limit = runtime.maxContextSize;
@@ -95,10 +127,15 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
     const values = snapshot.values;
     const forwarded = snapshot.opaque === null ? NONE : forwardedEntries(snapshot, registry);
     writer.arrayHeader((indices.length + forwarded.length) * 3);
+    if (layout !== undefined) {
+      layout.entries = indices.length + forwarded.length;
+      layout.start = writer.pos;
+    }
     const run = new RawRun();
     for (const index of indices) {
       const definition = definitions[index]!;
       const value = values[index];
+      const start = writer.pos + run.length;
       if (value instanceof WireValue && value.pending) {
         value.copyTo(run, writer);
       } else {
@@ -113,11 +150,12 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
       }
       if (writer.pos + run.length > limit)
         throw tooLarge(writer.pos + run.length, limit, 'serialize');
+      layout?.slots.push(index, start, writer.pos + run.length);
     }
     for (const { raw } of forwarded) run.add(writer, raw, 0, raw.length);
     run.flush(writer);
     if (writer.pos > limit) throw tooLarge(writer.pos, limit, 'serialize');
-    return writer.take();
+    return take(writer);
   } finally {
     if (owner) {
       writer.reset();

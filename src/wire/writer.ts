@@ -15,6 +15,8 @@ export class ByteWriter {
   /** The buffer; bytes `[0, pos)` are written. */
   bytes: Uint8Array;
   pos = 0;
+  /** A `Buffer` over `bytes`, for string output, made once per buffer. */
+  #view: Buffer | null = null;
 
   constructor(size = 512) {
     this.bytes = new Uint8Array(size);
@@ -99,26 +101,26 @@ export class ByteWriter {
    */
   str(value: string): void {
     const length = value.length;
-    let ascii = true;
+    // Most strings are ASCII: write them in one pass as one byte per character, behind a header
+    // for that length, and start over with the UTF-8 length at the first character that is not.
+    const head = length < 32 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+    this.ensure(head + length);
+    const bytes = this.bytes;
+    const start = this.pos;
+    let pos = start + head;
     for (let i = 0; i < length; i++) {
-      if (value.charCodeAt(i) >= 0x80) {
-        ascii = false;
-        break;
+      const unit = value.charCodeAt(i);
+      if (unit >= 0x80) {
+        const byteLength = utf8Length(value);
+        this.#strHeader(byteLength);
+        this.ensure(byteLength);
+        utf8.encodeInto(value, this.bytes.subarray(this.pos, this.pos + byteLength));
+        this.pos += byteLength;
+        return;
       }
-    }
-    if (!ascii) {
-      const byteLength = utf8Length(value);
-      this.#strHeader(byteLength);
-      this.ensure(byteLength);
-      utf8.encodeInto(value, this.bytes.subarray(this.pos, this.pos + byteLength));
-      this.pos += byteLength;
-      return;
+      bytes[pos++] = unit;
     }
     this.#strHeader(length);
-    this.ensure(length);
-    const bytes = this.bytes;
-    let pos = this.pos;
-    for (let i = 0; i < length; i++) bytes[pos++] = value.charCodeAt(i);
     this.pos = pos;
   }
 
@@ -143,6 +145,19 @@ export class ByteWriter {
     const result = this.bytes.slice(0, this.pos);
     this.reset();
     return result;
+  }
+
+  /** What was written, as base64url without padding, made without copying it; resets the writer. */
+  takeBase64Url(): string {
+    const bytes = this.bytes;
+    let view = this.#view;
+    if (view === null || view.buffer !== bytes.buffer) {
+      view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.#view = view;
+    }
+    const text = view.toString('base64url', 0, this.pos);
+    this.reset();
+    return text;
   }
 
   /** Empties the writer, dropping a buffer grown past 1 MiB. */

@@ -1,30 +1,47 @@
 /**
  * The shape a message or a pool task takes when it carries context: the user's payload, untouched,
- * next to the context in transferable form, in one flat object (every nested object is one more
- * for structured clone to walk on each side). A string tag marks it (symbols do not survive
- * structured clone); anything without the tag is a plain message and passes through as it is.
+ * next to the context in transferable form, in one flat array `[TAG, payload, wire, local]`,
+ * followed for a context sent as a delta by `chain, changes, ...plain` (see `ContextTransfer`).
+ * Flat, because every nested object or array is one more for structured clone to walk on each
+ * side, and an array's elements cost less to clone than an object's named properties. A string
+ * tag marks it (symbols do not survive structured clone); anything else is a plain message and
+ * passes through as it is.
  */
 import type { Snapshot } from '../store/snapshot.js';
-import { type ContextTransfer, fromTransfer, isTransfer, toTransfer } from './transfer.js';
+import { type LocalEntries, snapshotOf, toTransfer } from './transfer.js';
 
 const TAG = '@@dcontext';
 
 /** A payload with the sender's context. */
-export interface ContextEnvelope extends ContextTransfer {
-  readonly [TAG]: 1;
-  readonly payload: unknown;
-}
+export type ContextEnvelope = readonly unknown[];
 
 /** Wraps `payload` with `snapshot` (throws `NOT_CLONEABLE` before anything is sent). */
 export function wrap(snapshot: Snapshot, payload: unknown): ContextEnvelope {
-  const { wire, local } = toTransfer(snapshot);
-  return { [TAG]: 1, wire, local, payload };
+  const { wire, delta, local } = toTransfer(snapshot);
+  if (delta === undefined || delta === null) return [TAG, payload, wire, local];
+  const envelope: unknown[] = [TAG, payload, wire, local];
+  for (const item of delta) envelope.push(item);
+  return envelope;
 }
 
 /** The context and payload in `data`, or undefined for a plain message. */
 export function unwrap(data: unknown): { snapshot: Snapshot; payload: unknown } | undefined {
-  if (typeof data !== 'object' || data === null) return undefined;
-  const envelope = data as Partial<ContextEnvelope>;
-  if (envelope[TAG] !== 1 || !isTransfer(envelope)) return undefined;
-  return { snapshot: fromTransfer(envelope), payload: (data as ContextEnvelope).payload };
+  const snapshot = contextOf(data);
+  return snapshot === undefined ? undefined : { snapshot, payload: (data as unknown[])[1] };
+}
+
+/** The context in `data`, or undefined for a plain message; its payload is then `data[1]`. */
+export function contextOf(data: unknown): Snapshot | undefined {
+  if (!Array.isArray(data) || data[0] !== TAG) return undefined;
+  const length = data.length;
+  const wire: unknown = data[2];
+  const local: unknown = data[3];
+  if (
+    typeof wire !== 'string' ||
+    (local !== null && !Array.isArray(local)) ||
+    (length !== 4 && (length < 6 || (length - 6) % 3 !== 0))
+  ) {
+    return undefined;
+  }
+  return snapshotOf(wire, length === 4 ? null : data, local as LocalEntries | null, 4);
 }

@@ -1,5 +1,6 @@
-import { bothFrom, runInBoth } from '../internal/both-stores.js';
-import { unwrap } from './envelope.js';
+import { runtime } from '../internal/runtime.js';
+import { frameFrom } from '../store/frame.js';
+import { contextOf } from './envelope.js';
 
 /**
  * The worker side of {@link runWithContext}: wraps a Piscina task function so that each task
@@ -14,8 +15,17 @@ import { unwrap } from './envelope.js';
  */
 export function withTaskContext<T, R>(fn: (task: T) => R): (task: unknown) => R {
   return (data: unknown): R => {
-    const received = unwrap(data);
-    if (received === undefined) return fn(data as T);
-    return runInBoth(bothFrom(received.snapshot), fn, undefined, [received.payload as T]);
+    const context = contextOf(data);
+    if (context === undefined) return fn(data as T);
+    // A fresh frame per store (a write through one store must not reach the other), entered
+    // without a closure or an argument array per task; as `runInBoth` does for other callers.
+    const { values, chain, opaque } = context;
+    const previous = runtime.syncCurrent;
+    runtime.syncCurrent = frameFrom(values, chain, opaque);
+    try {
+      return runtime.als.run(frameFrom(values, chain, opaque), fn, (data as unknown[])[1] as T);
+    } finally {
+      runtime.syncCurrent = previous;
+    }
   };
 }

@@ -101,6 +101,47 @@ describe('runWithContext: 200 concurrent HTTP requests on a pool of 3 workers', 
   });
 });
 
+describe('runWithContext: contexts that differ from one sent before in a few keys', () => {
+  const pool = new Piscina({ filename, minThreads: 2, maxThreads: 2, concurrentTasksPerWorker: 4 });
+  afterAll(() => pool.destroy());
+
+  it('gives every task its own context when each is sent as a delta: zero mismatches', async () => {
+    const results = await scope('http', () => {
+      set(mainOnly, 'shared by all');
+      set(requestId, 'r-base');
+      return Promise.all(
+        Array.from({ length: 300 }, (_, i) => {
+          // A child scope per task: its own request id over the shared values (and, for every
+          // third task, a scope name of its own).
+          const task = async () => {
+            set(requestId, `r-${i}`);
+            const [echo, wire] = await Promise.all([
+              runWithContext<Echo>(pool, { n: i, delay: i % 3 }),
+              runWithContext<Uint8Array>(pool, { kind: 'forward' }),
+            ]);
+            return { i, echo, onward: deserialize(wire) };
+          };
+          return i % 3 === 0 ? scope(`task-${i}`, task) : scope(task);
+        }),
+      );
+    });
+    const mismatches = results.filter(({ i, echo, onward }) => {
+      const chain = i % 3 === 0 ? ['http', `task-${i}`] : ['http'];
+      return (
+        echo.top !== `r-${i}` ||
+        echo.sync !== `r-${i}` ||
+        echo.afterAwait !== `r-${i}` ||
+        JSON.stringify(echo.chain) !== JSON.stringify(chain) ||
+        onward.get(requestId) !== `r-${i}` ||
+        onward.get(mainOnly) !== 'shared by all' ||
+        JSON.stringify(onward.scopeChain) !== JSON.stringify(chain)
+      );
+    });
+    expect(results).toHaveLength(300);
+    expect(mismatches).toEqual([]);
+  });
+});
+
 describe('runWithContext: failures', () => {
   const pool = new Piscina({ filename, minThreads: 2, maxThreads: 2 });
   afterAll(() => pool.destroy());
