@@ -45,8 +45,10 @@ export function inputBytes(input: unknown, limit: number): Uint8Array {
   }
   if (ArrayBuffer.isView(input)) {
     if (input.byteLength > limit) throw tooLarge(input.byteLength, limit, 'deserialize');
-    // A plain Uint8Array view (not a copy): binary values decode as Uint8Array, not Buffer.
-    return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    // A private copy: lazily decoded entries, binary values and forwarded opaque entries are
+    // views of these bytes, so a caller reusing its buffer must not change the snapshot. (A plain
+    // Uint8Array, not a Buffer: binary values decode as Uint8Array.)
+    return new Uint8Array(input.buffer, input.byteOffset, input.byteLength).slice();
   }
   throw new DContextError(
     'DECODE_FAILED',

@@ -39,7 +39,7 @@ import { plainBound } from '../wire/plain-clone.js';
 import { decodePlain, NOT_PLAIN } from '../wire/plain-decoder.js';
 import { WireValue } from '../wire/wire-value.js';
 import { ByteWriter } from '../wire/writer.js';
-import { decodeWire, overlayBase } from './decode-cache.js';
+import { overlayBase } from './decode-cache.js';
 
 /** Local-only values, as `[key name, value]` pairs. */
 export type LocalEntries = readonly (readonly [string, unknown])[];
@@ -61,24 +61,6 @@ export interface ContextTransfer {
   /** Local-only values by key name, or null when none is set. */
   readonly local: LocalEntries | null;
 }
-
-interface CachedTransfer {
-  readonly values: unknown[];
-  readonly chain: Snapshot['chain'];
-  readonly opaque: Snapshot['opaque'];
-  readonly transfer: ContextTransfer;
-}
-
-/**
- * Transfers by slot array, for the last few contexts sent. A captured slot array is never
- * written again (copy-on-write), so every task a request submits from the same scope reuses one
- * encoding; the cloneability check of local values also runs once per array. A short list
- * rather than a `WeakMap`: adding a key to a `WeakMap` costs about a microsecond with its
- * garbage collection, as much as a whole delta, for a context that is often sent only once.
- */
-const RECENT = 8;
-const recent: (CachedTransfer | undefined)[] = new Array(RECENT).fill(undefined);
-let nextRecent = 0;
 
 /** The last context encoded in full: what deltas are computed against. */
 interface Base {
@@ -115,6 +97,8 @@ const PENDING: unique symbol = Symbol('shadow not made yet');
 
 let base: Base | null = null;
 
+const NO_PLAIN: readonly unknown[] = [];
+
 /** Scratch space for comparing an entry with the base's. */
 const scratch = new ByteWriter(256);
 
@@ -123,17 +107,6 @@ const scratch = new ByteWriter(256);
  * value cannot be structured-cloned, and the wire errors of `serialize`, before anything is sent.
  */
 export function toTransfer(snapshot: Snapshot): ContextTransfer {
-  const values = snapshot.values;
-  for (const cached of recent) {
-    if (
-      cached !== undefined &&
-      cached.values === values &&
-      cached.chain === snapshot.chain &&
-      cached.opaque === snapshot.opaque
-    ) {
-      return cached.transfer;
-    }
-  }
   const registry = currentRegistry();
   const current = base;
   let delta: unknown[] | undefined;
@@ -147,14 +120,9 @@ export function toTransfer(snapshot: Snapshot): ContextTransfer {
     // Nothing changed: the base itself, which the receiver may have decoded already.
     if (delta.length === 2 && delta[0] === null && delta[1] === null) delta = undefined;
   }
-  const transfer: ContextTransfer = {
-    wire,
-    delta: delta ?? null,
-    local: localEntries(snapshot, registry),
-  };
-  recent[nextRecent] = { values, chain: snapshot.chain, opaque: snapshot.opaque, transfer };
-  nextRecent = (nextRecent + 1) % RECENT;
-  return transfer;
+  // Nothing is cached by slot array: a value can change in place without `set` (an object
+  // mutated), so every send compares against the base and re-checks local values' cloneability.
+  return { wire, delta: delta ?? null, local: localEntries(snapshot, registry) };
 }
 
 /** Encodes `snapshot` in full and makes it the base of the deltas that follow. */
@@ -491,9 +459,11 @@ export function snapshotOf(
   local: LocalEntries | null,
   at: number,
 ): Snapshot {
+  // A full context is its own base with nothing changed: built the same way, so no decoded
+  // object is ever shared between two messages (two requests can send identical bytes).
   const received =
     delta === null
-      ? decodeWire(wire)
+      ? decodeOverlay(overlayBase(wire), null, null, NO_PLAIN, 0)
       : decodeOverlay(overlayBase(wire), delta[at], delta[at + 1], delta, at + 2);
   if (local === null || local.length === 0) return received;
   const registry = currentRegistry();

@@ -57,6 +57,13 @@ function roundTrip(fill: () => void): Snapshot {
   });
 }
 
+function roundTripBytes(fill: () => void): Uint8Array {
+  return syncCtx.scope(() => {
+    fill();
+    return serialize();
+  });
+}
+
 function roundTripValue(value: unknown, key = untyped): unknown {
   return roundTrip(() => syncCtx.set(key, value)).get(key);
 }
@@ -150,6 +157,20 @@ describe('round trip with the default MessagePack codec', () => {
         expect.objectContaining({ code: 'ENCODE_FAILED', key: 'untyped' }),
       );
     });
+  });
+});
+
+describe('the received snapshot owns its bytes', () => {
+  it('does not change when the caller reuses the input buffer, before or after a read', () => {
+    const bytes = roundTripBytes(() => {
+      syncCtx.set(binary, new Uint8Array([1, 2, 3]));
+      syncCtx.set(text, 'kept');
+    });
+    const received = deserialize(bytes);
+    expect([...received.get(binary)!]).toEqual([1, 2, 3]);
+    bytes.fill(0x11);
+    expect([...received.get(binary)!]).toEqual([1, 2, 3]);
+    expect(received.get(text)).toBe('kept');
   });
 });
 

@@ -1,6 +1,7 @@
 import { setEnvironmentData, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import {
+  get,
   initialize,
   RegistryBuilder,
   Snapshot,
@@ -19,6 +20,7 @@ assertBuilt();
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
 const tenant = builder.registerLocal<{ id: number }>('tenant_handle');
+const profile = builder.register<{ plan: string }>('profile');
 builder.registerLocal<number>('strict_local', {
   validate: (value) => typeof value === 'number',
 });
@@ -39,18 +41,30 @@ describe('the transferable form of a context', () => {
     expect(back.scopeChain).toEqual(['http']);
   });
 
-  it('encodes once per scope: a captured slot array never changes', () => {
+  it('reads the values again at every send: an object changed in place travels as it is now', () => {
     scope(() => {
-      set(requestId, 'r-cached');
-      const first = toTransfer(snapshot());
-      expect(toTransfer(snapshot())).toBe(first);
-      update(requestId, (id) => `${id}-changed`);
-      const second = toTransfer(snapshot());
-      expect(second).not.toBe(first);
-      expect(fromTransfer(second).get(requestId)).toBe('r-cached-changed');
+      set(tenant, { id: 1 });
+      set(requestId, 'r-1');
+      set(profile, { plan: 'free' });
+      // Cloned at once, as postMessage does.
+      const first = structuredClone(toTransfer(snapshot()));
+      // The same scope, no set(): only the objects themselves changed.
+      get(tenant)!.id = 2;
+      get(profile)!.plan = 'pro';
+      const second = structuredClone(toTransfer(snapshot()));
+      expect(fromTransfer(first).get(tenant)).toEqual({ id: 1 });
+      expect(fromTransfer(first).get(profile)).toEqual({ plan: 'free' });
+      expect(fromTransfer(second).get(tenant)).toEqual({ id: 2 });
+      expect(fromTransfer(second).get(profile)).toEqual({ plan: 'pro' });
+      // And a value that stopped being cloneable is refused with the typed error.
+      (get(tenant) as unknown as { cb: () => void }).cb = () => {};
+      expect(() => toTransfer(snapshot())).toThrow(
+        expect.objectContaining({ code: 'NOT_CLONEABLE' }),
+      );
       // A child scope that writes nothing shares its parent's slots, but not its chain.
+      get(tenant)!.id = 3;
+      delete (get(tenant) as unknown as { cb?: unknown }).cb;
       const named = scope('child', () => toTransfer(snapshot()));
-      expect(named).not.toBe(second);
       expect(fromTransfer(named).scopeChain).toEqual(['child']);
     });
   });
@@ -76,14 +90,17 @@ describe('the transferable form of a context', () => {
     expect(isTransfer(null)).toBe(false);
   });
 
-  it('reuses the decoded snapshot of an identical context, without sharing scopes', () => {
+  it('never shares a decoded object between two receipts of identical bytes (two requests)', () => {
     const transfer = scope(() => {
-      set(requestId, 'r-decoded-once');
+      set(requestId, 'r-same-bytes');
+      set(profile, { plan: 'free' });
       return toTransfer(snapshot());
     });
     const first = fromTransfer(structuredClone(transfer));
     const second = fromTransfer(structuredClone(transfer));
-    expect(second).toBe(first);
+    expect(second.get(requestId)).toBe('r-same-bytes');
+    first.get(profile)!.plan = 'changed by the first request';
+    expect(second.get(profile)).toEqual({ plan: 'free' });
   });
 });
 
