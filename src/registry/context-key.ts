@@ -23,6 +23,12 @@ export class ContextKey<T> {
    * @internal
    */
   slot = -1;
+  /**
+   * The registry `slot` was resolved against (undefined until the key is first used): the hot
+   * path compares it with the current registry instead of looking the key up.
+   * @internal
+   */
+  resolvedIn: object | undefined = undefined;
 
   constructor(name: string, options: KeyOptions<T> = {}) {
     this.name = name;

@@ -11,14 +11,11 @@ const NO_MIGRATIONS: ReadonlyMap<number, Migration> = new Map();
 export class Registry {
   /** Definitions by slot index. */
   readonly definitions: readonly KeyDefinition[];
-  /** The key object registered at each slot (identity check on the fast path). */
-  readonly keyObjects: readonly ContextKey<unknown>[];
   readonly #byName: ReadonlyMap<string, KeyDefinition>;
 
   constructor(builder: RegistryBuilder) {
     // Not Object.freeze'd: V8 reads elements of frozen arrays on a slower path (measured ~3.5 ns
-    // per read, twice per get). `readonly` in the types keeps them read-only for callers.
-    this.keyObjects = [...builder.keys];
+    // per read). `readonly` in the types keeps it read-only for callers.
     this.definitions = builder.keys.map((key, index): KeyDefinition => {
       const options = key.options;
       return Object.freeze({
@@ -69,11 +66,13 @@ export function findDefinition(key: ContextKey<unknown> | string): KeyDefinition
   const registry = runtime.registry;
   if (registry === null) throw notInitialized();
   if (typeof key === 'string') return registry.byName(key);
-  // Fast path: this very key object was registered, and its cached slot points at it.
-  const slot = key.slot;
-  if (registry.keyObjects[slot] === key) return registry.definitions[slot];
+  // Fast path: the key's slot was resolved against this very registry.
+  if (key.resolvedIn === registry) return registry.definitions[key.slot];
   const definition = registry.byName(key.name);
-  if (definition !== undefined) key.slot = definition.index;
+  if (definition !== undefined) {
+    key.slot = definition.index;
+    key.resolvedIn = registry;
+  }
   return definition;
 }
 

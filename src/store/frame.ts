@@ -85,12 +85,17 @@ export const SLOW_PATH: unique symbol = Symbol('dcontext.slowPath');
  * registered and its slot needs no decoding; otherwise {@link SLOW_PATH} (names, unregistered or
  * look-alike key objects, deferred entries, errors).
  */
-export function fastRead(values: unknown[], key: { readonly slot: number }): unknown {
+export function fastRead(
+  values: unknown[],
+  key: { readonly slot: number; readonly resolvedIn: object | undefined },
+): unknown {
+  // `resolvedIn` is never null, so this also sends every read before initialize() to the slow
+  // path, which throws NOT_INITIALIZED.
   const registry = runtime.registry;
+  if (key.resolvedIn !== registry) return SLOW_PATH;
   const slot = key.slot;
-  if (registry === null || registry.keyObjects[slot] !== key) return SLOW_PATH;
   const value = values[slot];
-  if (value === undefined) return registry.definitions[slot]!.defaultValue?.();
+  if (value === undefined) return registry!.definitions[slot]!.defaultValue?.();
   // Primitives never pay for the instanceof (slow when a bundler redefined the class's name).
   if (typeof value === 'object' && value !== null && value instanceof DeferredValue) {
     return SLOW_PATH;
