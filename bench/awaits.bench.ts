@@ -8,7 +8,7 @@
  * alternating order, and each implementation keeps its median process.
  */
 import { fileURLToPath } from 'node:url';
-import { childJob, reply, runChild } from './support/child.js';
+import { childJob, nsPerOpInOwnProcesses, reply } from './support/child.js';
 import { keyName, loadCls, loadDcontext, loadOtel, loadRaw } from './support/impls.js';
 import {
   type BatchTask,
@@ -124,15 +124,7 @@ async function child(impl: Implementation): Promise<Measurement[]> {
 async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const processes = quick ? 1 : 3;
-  const runs = new Map<Implementation, number[]>(IMPLEMENTATIONS.map((impl) => [impl, []]));
-  for (let round = 0; round < processes; round++) {
-    // Alternate the order, so that no implementation always runs first or last.
-    const order = round % 2 === 0 ? IMPLEMENTATIONS : [...IMPLEMENTATIONS].reverse();
-    for (const impl of order) {
-      const [measurement] = await runChild<Measurement[]>(self, { impl } satisfies Job);
-      runs.get(impl)!.push(measurement!.nsPerOp);
-    }
-  }
+  const runs = await nsPerOpInOwnProcesses(self, IMPLEMENTATIONS, processes);
   const rows: Row[] = IMPLEMENTATIONS.map((impl) => {
     const values = runs.get(impl)!;
     const nsPerOp = median(values);

@@ -8,7 +8,7 @@
  * its store through every promise) — the last shows what the measurement can detect.
  */
 import { fileURLToPath } from 'node:url';
-import { childJob, reply, runChild } from './support/child.js';
+import { childJob, nsPerOpInOwnProcesses, reply, runChild } from './support/child.js';
 import { loadDcontext, valueAt } from './support/impls.js';
 import {
   type BatchTask,
@@ -149,14 +149,7 @@ async function main(): Promise<void> {
     { baseline: PLAIN, subject: SYNC_GET, ratioHeader: '× plain' },
   );
   const processes = quick ? 1 : 3;
-  const runs = new Map<PromiseProcess, number[]>(PROCESSES.map((impl) => [impl, []]));
-  for (let round = 0; round < processes; round++) {
-    const order = round % 2 === 0 ? PROCESSES : [...PROCESSES].reverse();
-    for (const impl of order) {
-      const [measurement] = await runChild<Measurement[]>(self, { impl } satisfies Job);
-      runs.get(impl)!.push(measurement!.nsPerOp);
-    }
-  }
+  const runs = await nsPerOpInOwnProcesses(self, PROCESSES, processes);
   const rows: Row[] = PROCESSES.map((impl) => {
     const values = runs.get(impl)!;
     const nsPerOp = median(values);

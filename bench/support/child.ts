@@ -64,3 +64,24 @@ export function runChild<R>(file: string, job: unknown): Promise<R> {
     });
   });
 }
+
+/**
+ * Measures every implementation in `processes` fresh child processes of `file` each, alternating
+ * the order between rounds so that none always runs first or last; returns the ns/op of each
+ * process, by implementation. The child answers `{ impl }` jobs with `[{ nsPerOp }]`.
+ */
+export async function nsPerOpInOwnProcesses<T extends string>(
+  file: string,
+  implementations: readonly T[],
+  processes: number,
+): Promise<Map<T, number[]>> {
+  const runs = new Map<T, number[]>(implementations.map((impl) => [impl, []]));
+  for (let round = 0; round < processes; round++) {
+    const order = round % 2 === 0 ? implementations : [...implementations].reverse();
+    for (const impl of order) {
+      const [measurement] = await runChild<{ nsPerOp: number }[]>(file, { impl });
+      runs.get(impl)!.push(measurement!.nsPerOp);
+    }
+  }
+  return runs;
+}
