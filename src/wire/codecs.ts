@@ -2,7 +2,14 @@
  * Entry payloads per codec: MessagePack of the value (default), superjson for values MessagePack
  * cannot carry faithfully, or a key's own `{ encode, decode }` carried as a MessagePack `bin`.
  */
-import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
+import {
+  Decoder,
+  decodeTimestampExtension,
+  Encoder,
+  EXT_TIMESTAMP,
+  ExtensionCodec,
+  encodeTimestampExtension,
+} from '@msgpack/msgpack';
 import superjson from 'superjson';
 import type { KeyCodec } from '../registry/types.js';
 import { CodecTag } from './format.js';
@@ -32,6 +39,19 @@ refuseUnfaithful.register({
   decode(): never {
     throw new Error('unreachable: decoding uses the default extension codec');
   },
+});
+
+// The built-in timestamp extension would write an invalid Date as the epoch; it is replaced by
+// the same extension that refuses one instead.
+refuseUnfaithful.register({
+  type: EXT_TIMESTAMP,
+  encode(value: unknown): Uint8Array | null {
+    if (value instanceof Date && Number.isNaN(value.getTime())) {
+      throw new Error('an invalid Date cannot travel on the wire (it would arrive as the epoch)');
+    }
+    return encodeTimestampExtension(value);
+  },
+  decode: decodeTimestampExtension,
 });
 
 // Depth counts differently in the encoder (the top value is depth 1); +1 makes what it accepts

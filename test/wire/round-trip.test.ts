@@ -196,6 +196,16 @@ describe('round trip with the superjson codec', () => {
     expect(received.map).toBeInstanceOf(Map);
   });
 
+  it('refuses an invalid Date with the default codec too, instead of delivering the epoch', () => {
+    for (const value of [new Date(Number.NaN), { at: [new Date('not a date')] }]) {
+      syncCtx.scope(() => {
+        syncCtx.set(untyped, value);
+        expect(() => serialize()).toThrow(expect.objectContaining({ code: 'ENCODE_FAILED' }));
+      });
+    }
+    expect(roundTripValue(new Date(5))).toEqual(new Date(5));
+  });
+
   it('refuses an invalid Date up front instead of delivering null or the epoch', () => {
     // Found by the property test: Map { Set { Invalid Date } => {} } arrived as the epoch.
     for (const value of [new Map([[new Set([new Date(Number.NaN)]), {}]]), { at: new Date('x') }]) {
