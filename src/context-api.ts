@@ -9,9 +9,10 @@ import { DContextError } from './errors.js';
 import { runtime } from './internal/runtime.js';
 import type { ContextKey } from './registry/context-key.js';
 import { currentRegistry, findDefinition, requireDefinition } from './registry/registry.js';
-import { type Frame, fastRead, readValue, SLOW_PATH, writeSlot } from './store/frame.js';
+import { type Frame, readValue, writeSlot } from './store/frame.js';
 import { chainToArray } from './store/scope-chain.js';
 import { type KeyRef, Snapshot } from './store/snapshot.js';
+import { readKey } from './store/store.js';
 
 const als = runtime.als;
 
@@ -23,12 +24,7 @@ function activeFrame(): Frame {
 export function get<T>(key: ContextKey<T>): T | undefined;
 export function get(key: string): unknown;
 export function get(key: KeyRef): unknown {
-  const values = activeFrame().values;
-  if (typeof key !== 'string') {
-    const value = fastRead(values, key);
-    if (value !== SLOW_PATH) return value;
-  }
-  return readValue(values, requireDefinition(key));
+  return readKey(activeFrame().values, key);
 }
 
 /** Like `get`, but an unknown name returns `undefined` instead of throwing `NOT_REGISTERED`. */

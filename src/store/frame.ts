@@ -77,32 +77,6 @@ export function readSlot(values: unknown[], index: number): unknown {
   return value;
 }
 
-/** Returned by {@link fastRead} when the read needs the full path. */
-export const SLOW_PATH: unique symbol = Symbol('dcontext.slowPath');
-
-/**
- * The hot path of `get` for a key object: its value (or default) when the key object itself is
- * registered and its slot needs no decoding; otherwise {@link SLOW_PATH} (names, unregistered or
- * look-alike key objects, deferred entries, errors).
- */
-export function fastRead(
-  values: unknown[],
-  key: { readonly slot: number; readonly resolvedIn: object | undefined },
-): unknown {
-  // `resolvedIn` is never null, so this also sends every read before initialize() to the slow
-  // path, which throws NOT_INITIALIZED.
-  const registry = runtime.registry;
-  if (key.resolvedIn !== registry) return SLOW_PATH;
-  const slot = key.slot;
-  const value = values[slot];
-  if (value === undefined) return registry!.definitions[slot]!.defaultValue?.();
-  // Primitives never pay for the instanceof (slow when a bundler redefined the class's name).
-  if (typeof value === 'object' && value !== null && value instanceof DeferredValue) {
-    return SLOW_PATH;
-  }
-  return value;
-}
-
 /** The value of `definition` in `values`, or its default when unset. */
 export function readValue(values: unknown[], definition: KeyDefinition): unknown {
   const value = readSlot(values, definition.index);

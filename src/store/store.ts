@@ -1,8 +1,31 @@
+import { runtime } from '../internal/runtime.js';
 import type { ContextKey } from '../registry/context-key.js';
 import { currentRegistry, findDefinition, requireDefinition } from '../registry/registry.js';
-import { type Frame, fastRead, readValue, SLOW_PATH, writeSlot } from './frame.js';
+import { DeferredValue } from './deferred.js';
+import { type Frame, readValue, writeSlot } from './frame.js';
 import { chainToArray } from './scope-chain.js';
 import { type KeyRef, Snapshot } from './snapshot.js';
+
+/**
+ * The value of `key` in `values` (its default when unset): the read behind every `get`. Small on
+ * purpose, so V8 inlines it into callers: a key object resolved in the current registry whose slot
+ * holds a plain value is read right here; names, defaults, deferred entries and errors take the
+ * full path. (`resolvedIn` is never null, so reads before `initialize()` take the full path too,
+ * which throws `NOT_INITIALIZED`.)
+ */
+export function readKey(values: unknown[], key: KeyRef): unknown {
+  if (typeof key !== 'string' && key.resolvedIn === runtime.registry) {
+    const value = values[key.slot];
+    // Primitives never reach the instanceof (slow when a bundler renamed the class).
+    if (
+      value !== undefined &&
+      (typeof value !== 'object' || value === null || !(value instanceof DeferredValue))
+    ) {
+      return value;
+    }
+  }
+  return readValue(values, requireDefinition(key));
+}
 
 /**
  * The verbs both stores share over the one frame model. A store only decides where its current
@@ -16,12 +39,7 @@ export abstract class ContextStore {
   get<T>(key: ContextKey<T>): T | undefined;
   get(key: string): unknown;
   get(key: KeyRef): unknown {
-    const values = this.currentFrame().values;
-    if (typeof key !== 'string') {
-      const value = fastRead(values, key);
-      if (value !== SLOW_PATH) return value;
-    }
-    return readValue(values, requireDefinition(key));
+    return readKey(this.currentFrame().values, key);
   }
 
   /** Like `get`, but an unknown name returns `undefined` instead of throwing. */
