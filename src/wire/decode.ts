@@ -46,9 +46,13 @@ export function inputBytes(input: unknown, limit: number): Uint8Array {
   if (ArrayBuffer.isView(input)) {
     if (input.byteLength > limit) throw tooLarge(input.byteLength, limit, 'deserialize');
     // A private copy: lazily decoded entries, binary values and forwarded opaque entries are
-    // views of these bytes, so a caller reusing its buffer must not change the snapshot. (A plain
-    // Uint8Array, not a Buffer: binary values decode as Uint8Array.)
-    return new Uint8Array(input.buffer, input.byteOffset, input.byteLength).slice();
+    // views of these bytes, so a caller reusing its buffer must not change the snapshot. Copied
+    // into Node's buffer pool (`allocUnsafe`; every byte is overwritten): a fresh ArrayBuffer per
+    // call costs an off-heap allocation and its finalization, more than the whole lazy decode.
+    // A plain Uint8Array view, not a Buffer: binary values decode as Uint8Array.
+    const copy = Buffer.allocUnsafe(input.byteLength);
+    copy.set(new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
+    return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength);
   }
   throw new DContextError(
     'DECODE_FAILED',
