@@ -8,59 +8,58 @@ import { asyncCtx } from './async/async-context.js';
 import { DContextError } from './errors.js';
 import { runtime } from './internal/runtime.js';
 import type { ContextKey } from './registry/context-key.js';
-import { currentRegistry, findDefinition, requireDefinition } from './registry/registry.js';
-import { type Frame, readValue, writeSlot } from './store/frame.js';
-import { chainToArray } from './store/scope-chain.js';
-import { type KeyRef, Snapshot } from './store/snapshot.js';
-import { readKey } from './store/store.js';
+import type { Frame } from './store/frame.js';
+import type { KeyRef, Snapshot } from './store/snapshot.js';
+import { ContextStore, readKey } from './store/store.js';
 
 const als = runtime.als;
 
-function activeFrame(): Frame {
-  return als.getStore() ?? runtime.syncCurrent;
+/** The store the top-level verbs read and write: the async scope if one is active, else the sync stack. */
+class ActiveContext extends ContextStore {
+  currentFrame(): Frame {
+    return als.getStore() ?? runtime.syncCurrent;
+  }
 }
+
+const active = new ActiveContext();
 
 /** The value of `key` in the active store (its default when unset). */
 export function get<T>(key: ContextKey<T>): T | undefined;
-export function get(key: string): unknown;
+export function get(key: KeyRef): unknown;
 export function get(key: KeyRef): unknown {
-  return readKey(activeFrame().values, key);
+  // The hottest verb reads directly, without the method call in between.
+  return readKey((als.getStore() ?? runtime.syncCurrent).values, key);
 }
 
 /** Like `get`, but an unknown name returns `undefined` instead of throwing `NOT_REGISTERED`. */
 export function tryGet<T>(key: ContextKey<T>): T | undefined;
-export function tryGet(key: string): unknown;
+export function tryGet(key: KeyRef): unknown;
 export function tryGet(key: KeyRef): unknown {
-  const definition = findDefinition(key);
-  return definition === undefined ? undefined : readValue(activeFrame().values, definition);
+  return active.tryGet(key);
 }
 
 /** Sets `key` in the innermost scope of the active store. */
 export function set<T>(key: ContextKey<T>, value: T): void;
-export function set(key: string, value: unknown): void;
+export function set(key: KeyRef, value: unknown): void;
 export function set(key: KeyRef, value: unknown): void {
-  writeSlot(activeFrame(), requireDefinition(key), value);
+  active.set(key, value);
 }
 
 /** Sets `key` to `fn(current value)` in the active store. */
 export function update<T>(key: ContextKey<T>, fn: (current: T | undefined) => T): void;
-export function update(key: string, fn: (current: unknown) => unknown): void;
+export function update(key: KeyRef, fn: (current: unknown) => unknown): void;
 export function update(key: KeyRef, fn: (current: never) => unknown): void {
-  const definition = requireDefinition(key);
-  const frame = activeFrame();
-  writeSlot(frame, definition, fn(readValue(frame.values, definition) as never));
+  active.update(key, fn as (current: unknown) => unknown);
 }
 
 /** The named scopes of the active store, outermost first. */
 export function scopeChain(): string[] {
-  currentRegistry();
-  return chainToArray(activeFrame().chain);
+  return active.scopeChain();
 }
 
 /** An immutable capture of the active store's context. */
 export function snapshot(): Snapshot {
-  currentRegistry();
-  return Snapshot.capture(activeFrame());
+  return active.snapshot();
 }
 
 /**

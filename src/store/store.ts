@@ -37,14 +37,14 @@ export abstract class ContextStore {
 
   /** The value of `key` (its default when unset). Throws `NOT_REGISTERED` for unknown names. */
   get<T>(key: ContextKey<T>): T | undefined;
-  get(key: string): unknown;
+  get(key: KeyRef): unknown;
   get(key: KeyRef): unknown {
     return readKey(this.currentFrame().values, key);
   }
 
   /** Like `get`, but an unknown name returns `undefined` instead of throwing. */
   tryGet<T>(key: ContextKey<T>): T | undefined;
-  tryGet(key: string): unknown;
+  tryGet(key: KeyRef): unknown;
   tryGet(key: KeyRef): unknown {
     const definition = findDefinition(key);
     return definition === undefined ? undefined : readValue(this.currentFrame().values, definition);
@@ -55,14 +55,14 @@ export abstract class ContextStore {
    * outside a scope, `TYPE_MISMATCH` when the key's `validate` rejects the value.
    */
   set<T>(key: ContextKey<T>, value: T): void;
-  set(key: string, value: unknown): void;
+  set(key: KeyRef, value: unknown): void;
   set(key: KeyRef, value: unknown): void {
     writeSlot(this.currentFrame(), requireDefinition(key), value);
   }
 
   /** Sets `key` to `fn(current value)`. */
   update<T>(key: ContextKey<T>, fn: (current: T | undefined) => T): void;
-  update(key: string, fn: (current: unknown) => unknown): void;
+  update(key: KeyRef, fn: (current: unknown) => unknown): void;
   update(key: KeyRef, fn: (current: never) => unknown): void {
     const definition = requireDefinition(key);
     const frame = this.currentFrame();

@@ -8,7 +8,6 @@ import {
   scope,
   set,
   snapshot,
-  update,
 } from '../../src/index.js';
 import { attachContext } from '../../src/worker/error-context.js';
 import { errorContext } from '../../src/worker/index.js';
