@@ -11,7 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Registry } from '../registry/registry.js';
 import type { Frame } from '../store/frame.js';
 
-export const RUNTIME_ABI = 1;
+export const RUNTIME_ABI = 2;
 const SLOT = Symbol.for('dcontext.runtime');
 
 export interface Runtime {

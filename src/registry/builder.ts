@@ -77,7 +77,6 @@ export class RegistryBuilder {
       );
     }
     this.#names.add(key.name);
-    key.slot = this.keys.length;
     this.keys.push(key as ContextKey<unknown>);
     return key;
   }

@@ -1,6 +1,6 @@
 import { get, set } from '../context-api.js';
 import type { RegistryBuilder } from './builder.js';
-import type { KeyOptions } from './types.js';
+import { type KeyOptions, NO_SLOT } from './types.js';
 
 /**
  * A typed handle on a context key. The type parameter flows from the key to `get` and `set`.
@@ -18,17 +18,12 @@ export class ContextKey<T> {
   /** The options this key registers with. */
   readonly options: Readonly<KeyOptions<T>>;
   /**
-   * Cached slot index in the current registry (-1 until registered). Checked against the
-   * registry on every use, so a stale cache only costs a lookup by name.
+   * This object's slot in the current registry, or `NO_SLOT`. Only `initialize` sets it, on the
+   * key objects it registers (and a test reset clears it), so the hot read trusts it without
+   * checking which registry it came from.
    * @internal
    */
-  slot = -1;
-  /**
-   * The registry `slot` was resolved against (undefined until the key is first used): the hot
-   * path compares it with the current registry instead of looking the key up.
-   * @internal
-   */
-  resolvedIn: object | undefined = undefined;
+  slot: number = NO_SLOT;
 
   constructor(name: string, options: KeyOptions<T> = {}) {
     this.name = name;

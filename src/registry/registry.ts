@@ -3,7 +3,7 @@ import { runtime } from '../internal/runtime.js';
 import { adoptSpawnerContext } from '../worker/inherit.js';
 import type { RegistryBuilder } from './builder.js';
 import type { ContextKey } from './context-key.js';
-import type { KeyDefinition, KeyInfo, Migration } from './types.js';
+import { type KeyDefinition, type KeyInfo, type Migration, NO_SLOT } from './types.js';
 
 const NO_MIGRATIONS: ReadonlyMap<number, Migration> = new Map();
 
@@ -11,6 +11,8 @@ const NO_MIGRATIONS: ReadonlyMap<number, Migration> = new Map();
 export class Registry {
   /** Definitions by slot index. */
   readonly definitions: readonly KeyDefinition[];
+  /** The key objects registered, by slot index (their `slot` points here while this registry is current). */
+  readonly keys: readonly ContextKey<unknown>[];
   readonly #byName: ReadonlyMap<string, KeyDefinition>;
 
   constructor(builder: RegistryBuilder) {
@@ -31,6 +33,7 @@ export class Registry {
       });
     });
     this.#byName = new Map(this.definitions.map((d) => [d.name, d]));
+    this.keys = builder.keys.slice();
   }
 
   /** Number of registered keys (the length of every frame's slot array). */
@@ -66,14 +69,9 @@ export function findDefinition(key: ContextKey<unknown> | string): KeyDefinition
   const registry = runtime.registry;
   if (registry === null) throw notInitialized();
   if (typeof key === 'string') return registry.byName(key);
-  // Fast path: the key's slot was resolved against this very registry.
-  if (key.resolvedIn === registry) return registry.definitions[key.slot];
-  const definition = registry.byName(key.name);
-  if (definition !== undefined) {
-    key.slot = definition.index;
-    key.resolvedIn = registry;
-  }
-  return definition;
+  // A registered key object knows its slot; another object of the same name resolves by name.
+  if (key.slot !== NO_SLOT) return registry.definitions[key.slot];
+  return registry.byName(key.name);
 }
 
 /** Like {@link findDefinition}, but an unknown name throws `NOT_REGISTERED`. */
@@ -102,6 +100,7 @@ export function initialize(builder: RegistryBuilder): void {
   const registry = new Registry(builder);
   builder.frozen = true;
   runtime.registry = registry;
+  for (let i = 0; i < registry.keys.length; i++) registry.keys[i]!.slot = i;
   // The root gets one slot per key; an inherited root (a worker started with context) keeps its values.
   const rootValues = runtime.root.values;
   const values = new Array<unknown>(registry.size).fill(undefined);

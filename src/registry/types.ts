@@ -1,3 +1,11 @@
+/**
+ * The `slot` of a key object not registered in the current registry: an index past the end of
+ * every slot array (and still a small integer for V8), so the hot read finds nothing there and
+ * takes the full path, which resolves names and throws the right error.
+ * @internal
+ */
+export const NO_SLOT = 0x3fffffff;
+
 /** A custom codec for a key's value on the wire (see the wire format docs). */
 export interface ValueCodec<T> {
   encode(value: T): Uint8Array;

@@ -9,7 +9,14 @@
  * Invariant: an array is mutated in place only by a frame with `owned === true`, and such an
  * array is referenced by that frame alone. Whenever an array gets a second reference (a child
  * scope, a snapshot), the source frame's `owned` is cleared so its next write copies.
- * `undefined` in a slot means "not set".
+ * `undefined` in a slot means "not set" - unless the entry waits undecoded from the wire:
+ *
+ * Deferred entries (`DeferredValue`, e.g. a `WireValue`) never sit in a slot, so a read that
+ * finds a value returns it with no further check. An array holding any has twice the length:
+ * slot `i` stays `undefined` and `values[size + i]` holds the entry (`size` being the registry's
+ * size). The first read decodes it into slot `i` and clears `size + i`, in place: every frame and
+ * snapshot sharing the array means the same value. A write to slot `i` clears `size + i` too.
+ * Code outside the stores sees a slot through {@link entryAt} / {@link putEntry} only.
  */
 import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
@@ -57,24 +64,64 @@ export function frameFrom(
   return { values: fitToRegistry(values), owned: false, chain, opaque, isRoot: false };
 }
 
-/** `values` padded to one slot per registered key (captured before initialize, or from a smaller registry). */
+/** The registry's size: the offset of deferred entries in an array that has them. */
+function slotCount(): number {
+  return runtime.registry?.size ?? 0;
+}
+
+/** `values` sized to the current registry (captured before initialize, or from another registry). */
 export function fitToRegistry(values: unknown[]): unknown[] {
-  const size = runtime.registry?.size ?? values.length;
-  if (values.length === size) return values;
+  const size = slotCount();
+  if (values.length === size || values.length === 2 * size) return values;
   const fitted = new Array<unknown>(size).fill(undefined);
   for (let i = 0; i < Math.min(size, values.length); i++) fitted[i] = values[i];
   return fitted;
 }
 
+/** A new slot array with every slot unset. */
+export function emptySlots(size: number): unknown[] {
+  return new Array<unknown>(size).fill(undefined);
+}
+
+/**
+ * The entry in slot `index` as held: its value, a `DeferredValue` not decoded yet, or undefined.
+ * Decodes nothing (so a serializer can forward an entry as it arrived).
+ */
+export function entryAt(values: unknown[], index: number): unknown {
+  const value = values[index];
+  if (value !== undefined) return value;
+  const size = slotCount();
+  return values.length > size ? values[size + index] : undefined;
+}
+
+/**
+ * Puts `entry` (a value, a `DeferredValue`, or undefined to unset) into slot `index`, in place:
+ * for arrays their builder owns (decoding, a copy being filled in).
+ */
+export function putEntry(values: unknown[], index: number, entry: unknown): void {
+  const size = slotCount();
+  if (typeof entry === 'object' && entry !== null && entry instanceof DeferredValue) {
+    if (values.length === size) for (let i = 0; i < size; i++) values.push(undefined);
+    values[index] = undefined;
+    values[size + index] = entry;
+    return;
+  }
+  values[index] = entry;
+  if (values.length > size) values[size + index] = undefined;
+}
+
 /** The raw value in slot `index` (decoding a deferred entry on first read), or undefined. */
 export function readSlot(values: unknown[], index: number): unknown {
   const value = values[index];
-  if (typeof value === 'object' && value !== null && value instanceof DeferredValue) {
-    const resolved = value.resolve();
-    values[index] = resolved;
-    return resolved;
-  }
-  return value;
+  if (value !== undefined) return value;
+  const size = slotCount();
+  if (values.length <= size) return undefined;
+  const deferred = values[size + index];
+  if (!(deferred instanceof DeferredValue)) return undefined;
+  const resolved = deferred.resolve();
+  values[index] = resolved;
+  values[size + index] = undefined;
+  return resolved;
 }
 
 /** The value of `definition` in `values`, or its default when unset. */
@@ -121,5 +168,9 @@ export function writeSlot(frame: Frame, definition: KeyDefinition, value: unknow
     frame.values = frame.values.slice();
     frame.owned = true;
   }
-  frame.values[definition.index] = value;
+  const values = frame.values;
+  values[definition.index] = value;
+  // A deferred entry the write replaces must not come back when the key is deleted later.
+  const size = slotCount();
+  if (values.length > size) values[size + definition.index] = undefined;
 }

@@ -1,7 +1,15 @@
 import { shared } from '../internal/runtime.js';
 import type { ContextKey } from '../registry/context-key.js';
 import { currentRegistry, requireDefinition } from '../registry/registry.js';
-import { type Frame, type OpaqueEntry, readSlot, readValue, validateValue } from './frame.js';
+import {
+  type Frame,
+  fitToRegistry,
+  type OpaqueEntry,
+  putEntry,
+  readSlot,
+  readValue,
+  validateValue,
+} from './frame.js';
 import { type ChainNode, chainToArray } from './scope-chain.js';
 
 /** A `ContextKey` or the name of a registered key. */
@@ -63,12 +71,9 @@ class SnapshotImpl {
   with(key: string, value: unknown): Snapshot;
   with(key: KeyRef, value: unknown): Snapshot {
     const definition = requireDefinition(key);
-    const registry = currentRegistry();
     validateValue(definition, value);
-    const values = new Array<unknown>(registry.size).fill(undefined);
-    for (let i = 0; i < Math.min(values.length, this.values.length); i++)
-      values[i] = this.values[i];
-    values[definition.index] = value;
+    const values = fitToRegistry(this.values).slice();
+    putEntry(values, definition.index, value);
     return new Snapshot(values, this.chain, this.opaque);
   }
 

@@ -1,28 +1,20 @@
-import { runtime } from '../internal/runtime.js';
 import type { ContextKey } from '../registry/context-key.js';
 import { currentRegistry, findDefinition, requireDefinition } from '../registry/registry.js';
-import { DeferredValue } from './deferred.js';
 import { type Frame, readValue, writeSlot } from './frame.js';
 import { chainToArray } from './scope-chain.js';
 import { type KeyRef, Snapshot } from './snapshot.js';
 
 /**
  * The value of `key` in `values` (its default when unset): the read behind every `get`. Small on
- * purpose, so V8 inlines it into callers: a key object resolved in the current registry whose slot
- * holds a plain value is read right here; names, defaults, deferred entries and errors take the
- * full path. (`resolvedIn` is never null, so reads before `initialize()` take the full path too,
- * which throws `NOT_INITIALIZED`.)
+ * purpose, so V8 inlines it into callers. A key object's `slot` is set only while it is
+ * registered in the current registry (`NO_SLOT` otherwise, past the end of every array), and no
+ * slot ever holds an undecoded entry (see frame.ts), so a value found there is the answer. Names,
+ * unset keys (defaults), deferred entries and errors take the full path.
  */
 export function readKey(values: unknown[], key: KeyRef): unknown {
-  if (typeof key !== 'string' && key.resolvedIn === runtime.registry) {
+  if (typeof key !== 'string') {
     const value = values[key.slot];
-    // Primitives never reach the instanceof (slow when a bundler renamed the class).
-    if (
-      value !== undefined &&
-      (typeof value !== 'object' || value === null || !(value instanceof DeferredValue))
-    ) {
-      return value;
-    }
+    if (value !== undefined) return value;
   }
   return readValue(values, requireDefinition(key));
 }

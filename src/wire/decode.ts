@@ -7,7 +7,7 @@ import { DContextError, isDContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry, type Registry } from '../registry/registry.js';
 import type { KeyDefinition } from '../registry/types.js';
-import type { OpaqueEntry } from '../store/frame.js';
+import { entryAt, type OpaqueEntry, putEntry } from '../store/frame.js';
 import { type ChainNode, chainFromNames } from '../store/scope-chain.js';
 import { Snapshot } from '../store/snapshot.js';
 import { decodeEntry, entryError } from './decode-entry.js';
@@ -101,7 +101,7 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
         reason = 'unknown-key';
       } else {
         const index = definition.index;
-        if (values[index] !== undefined) throw duplicate(entry);
+        if (entryAt(values, index) !== undefined) throw duplicate(entry);
         const version = headerVersion(entry.header);
         if (headerCodec(entry.header) === CodecTag.reserved) reason = 'unknown-codec';
         else if (version > definition.version) reason = 'newer-version';
@@ -115,9 +115,13 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
           if (eager) throw error;
           report(error);
         } else {
-          values[index] = eager
-            ? decodeEntry(bytes, entry, definition)
-            : new WireValue(bytes, entry, definition, report);
+          putEntry(
+            values,
+            index,
+            eager
+              ? decodeEntry(bytes, entry, definition)
+              : new WireValue(bytes, entry, definition, report),
+          );
           continue;
         }
         values[index] = TAKEN;
@@ -130,7 +134,7 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
       }
     }
     if (taken)
-      for (let i = 0; i < values.length; i++) if (values[i] === TAKEN) values[i] = undefined;
+      for (let i = 0; i < registry.size; i++) if (values[i] === TAKEN) values[i] = undefined;
     return new Snapshot(values, chainFromNames(chain), opaque);
   } catch (error) {
     throw asDecodeError(error);
@@ -183,19 +187,21 @@ export function prepareOverlayBase(input: unknown): OverlayBase {
       byName.set(entry.name, entry);
       const definition = registry.byName(entry.name);
       if (definition === undefined) continue;
-      const value = shared[definition.index];
+      const value = entryAt(shared, definition.index);
       if (!(value instanceof WireValue)) continue;
       if (primitivePayload(bytes, entry, definition)) {
         const primitive = value.resolve();
         if (primitive !== undefined) {
-          shared[definition.index] = primitive;
+          putEntry(shared, definition.index, primitive);
           continue;
         }
       }
-      shared[definition.index] = undefined;
+      putEntry(shared, definition.index, undefined);
       lazy.push(entry);
       lazyDefinitions.push(definition);
     }
+    // Room for the lazy entries each context adds (see frame.ts), or none when there are none.
+    if (lazy.length === 0) shared.length = Math.min(shared.length, registry.size);
     return {
       registry,
       bytes,
@@ -292,7 +298,11 @@ function overlayPlain(
   const lazy = base.lazy;
   for (let i = 0; i < lazy.length; i++) {
     const definition = base.lazyDefinitions[i]!;
-    values[definition.index] = new WireValue(base.bytes, lazy[i]!, definition, warnDropped);
+    putEntry(
+      values,
+      definition.index,
+      new WireValue(base.bytes, lazy[i]!, definition, warnDropped),
+    );
   }
   let opaque = base.opaque;
   let entries = base.entries.length;
@@ -317,7 +327,7 @@ function overlayPlain(
     }
     if (!base.byName.has(name)) entries++;
     else if (opaque !== null) opaque = withoutEntry(opaque, name);
-    values[definition.index] = value;
+    putEntry(values, definition.index, value);
     bound += name.length * 3 + 14 + size;
   }
   if (bound > runtime.maxContextSize || entries > DEFAULT_WIRE_LIMITS.maxEntries) return undefined;

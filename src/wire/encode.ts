@@ -7,7 +7,7 @@ import { runtime } from '../internal/runtime.js';
 import { currentRegistry, type Registry } from '../registry/registry.js';
 import type { KeyDefinition } from '../registry/types.js';
 import { DeferredValue } from '../store/deferred.js';
-import { type OpaqueEntry, readSlot } from '../store/frame.js';
+import { entryAt, type OpaqueEntry, readSlot } from '../store/frame.js';
 import { chainToArray } from '../store/scope-chain.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { codecTag, writePayload } from './codecs.js';
@@ -25,7 +25,7 @@ function collect(snapshot: Snapshot, definitions: readonly KeyDefinition[]): num
   const indices: number[] = [];
   const count = Math.min(values.length, definitions.length);
   for (let i = 0; i < count; i++) {
-    let value = values[i];
+    let value = entryAt(values, i);
     if (value === undefined || definitions[i]!.local) continue;
     if (value instanceof WireValue) {
       if (!value.pending) value = value.resolve();
@@ -43,7 +43,7 @@ const NONE: readonly OpaqueEntry[] = [];
 function forwardedEntries(snapshot: Snapshot, registry: Registry): readonly OpaqueEntry[] {
   return (snapshot.opaque ?? NONE).filter((entry) => {
     const definition = registry.byName(entry.name);
-    return definition === undefined || snapshot.values[definition.index] === undefined;
+    return definition === undefined || entryAt(snapshot.values, definition.index) === undefined;
   });
 }
 
@@ -134,7 +134,7 @@ function encodeWith<R>(
     const run = new RawRun();
     for (const index of indices) {
       const definition = definitions[index]!;
-      const value = values[index];
+      const value = entryAt(values, index);
       const start = writer.pos + run.length;
       if (value instanceof WireValue && value.pending) {
         value.copyTo(run, writer);

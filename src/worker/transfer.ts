@@ -25,7 +25,14 @@ import { DContextError } from '../errors.js';
 import { currentRegistry, type Registry } from '../registry/registry.js';
 import type { KeyDefinition } from '../registry/types.js';
 import { DeferredValue } from '../store/deferred.js';
-import { fitToRegistry, readSlot, validateValue } from '../store/frame.js';
+import {
+  emptySlots,
+  entryAt,
+  fitToRegistry,
+  putEntry,
+  readSlot,
+  validateValue,
+} from '../store/frame.js';
 import { chainToArray } from '../store/scope-chain.js';
 import { Snapshot } from '../store/snapshot.js';
 import { toBase64Url } from '../wire/base64url.js';
@@ -142,7 +149,7 @@ function newBase(snapshot: Snapshot, registry: Registry): Base {
     const definition = definitions[i]!;
     if (definition.local) continue;
     nonLocal.push(i);
-    const value = values[i];
+    const value = entryAt(values, i);
     const primitive = typeof value !== 'object' && typeof value !== 'function';
     if (primitive && typeof definition.codec === 'string') simple[i] = 1;
   }
@@ -151,7 +158,7 @@ function newBase(snapshot: Snapshot, registry: Registry): Base {
     const slot = slots[i]!;
     starts[slot] = slots[i + 1]!;
     ends[slot] = slots[i + 2]!;
-    const value = values[slot];
+    const value = entryAt(values, slot);
     if (
       typeof value === 'object' &&
       value !== null &&
@@ -203,16 +210,16 @@ function encodeDelta(snapshot: Snapshot, from: Base, registry: Registry): unknow
   // object is compared.
   for (let s = 0; s < slots.length; s++) {
     const i = slots[s]!;
-    const value = values[i];
-    if (value === baseValues[i]) continue;
+    const value = entryAt(values, i);
+    if (value === entryAt(baseValues, i)) continue;
     if (shadows[i] !== NO_SHADOW && typeof value === 'object' && value !== null) continue;
     if (++changes * 2 > from.entries) return undefined;
   }
   changes = 0;
   for (let s = 0; s < slots.length; s++) {
     const i = slots[s]!;
-    const value = values[i];
-    const baseValue = baseValues[i];
+    const value = entryAt(values, i);
+    const baseValue = entryAt(baseValues, i);
     if (value === baseValue && simple[i] === 1) continue;
     const definition = definitions[i]!;
     const had = ends[i] !== 0;
@@ -230,7 +237,7 @@ function encodeDelta(snapshot: Snapshot, from: Base, registry: Registry): unknow
       delta.push(definition.name, definition.version, value);
       bound += definition.name.length * 3 + 14 + size;
     } else {
-      (sparse ??= new Array<unknown>(registry.size).fill(undefined))[i] = values[i];
+      putEntry((sparse ??= emptySlots(registry.size)), i, value);
     }
   }
   if (sparse !== null) {
@@ -374,7 +381,7 @@ function isPlainContainer(value: object): boolean {
 
 /** Whether slot `index` holds a value a full encoding would write (as its `collect` decides). */
 function isSet(values: unknown[], index: number): boolean {
-  const value = values[index];
+  const value = entryAt(values, index);
   if (value === undefined) return false;
   if (typeof value !== 'object' || value === null || isPlainContainer(value)) return true;
   if (value instanceof WireValue && value.pending) return true;
@@ -477,7 +484,7 @@ export function snapshotOf(
     } catch {
       continue;
     }
-    values[definition.index] = entry[1];
+    putEntry(values, definition.index, entry[1]);
   }
   return new Snapshot(values, received.chain, received.opaque);
 }

@@ -115,6 +115,38 @@ describe('registry', () => {
     });
   });
 
+  it('reads a key object registered on a builder that was never initialized by its name, not by its position there', () => {
+    const stray = new ContextKey<string>('b');
+    new RegistryBuilder().add(stray); // slot 0 of a builder nobody initializes
+    const builder = new RegistryBuilder();
+    const a = builder.register<string>('a');
+    builder.register<string>('b');
+    initialize(builder);
+    syncCtx.scope(() => {
+      a.set('A');
+      syncCtx.set('b', 'B');
+      expect(stray.get()).toBe('B');
+      expect(syncCtx.get(stray)).toBe('B');
+    });
+  });
+
+  it('forgets the slots of a replaced registry: a key object of the old one reads by name or throws', () => {
+    const builder = new RegistryBuilder();
+    const first = builder.register<string>('first');
+    const second = builder.register<string>('second');
+    initialize(builder);
+    resetRuntimeForTests();
+    const next = new RegistryBuilder();
+    next.register<string>('second'); // now slot 0, where `first` used to be
+    next.register<string>('third');
+    initialize(next);
+    syncCtx.scope(() => {
+      syncCtx.set('second', 'S');
+      expect(second.get()).toBe('S');
+      expect(codeOf(() => first.get())).toBe('NOT_REGISTERED');
+    });
+  });
+
   it('returns the default factory value when nothing is set, a fresh one per read', () => {
     const builder = new RegistryBuilder();
     const flags = builder.register('flags', { default: () => ({ beta: false }) });

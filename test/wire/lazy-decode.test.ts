@@ -80,6 +80,36 @@ describe('lazy decoding', () => {
     expect(decodes).toBe(1);
   });
 
+  it('lets a scope replace or delete an entry not decoded yet without touching its parent or siblings', () => {
+    const bytes = syncCtx.scope(() => {
+      syncCtx.set(money, 7n);
+      syncCtx.set(requestId, 'r');
+      return serialize();
+    });
+    const received = deserialize(bytes);
+    syncCtx.withContext(received, () => {
+      syncCtx.scope(() => {
+        syncCtx.delete(money);
+        expect(syncCtx.get(money)).toBeUndefined();
+        expect(syncCtx.snapshot().has(money)).toBe(false);
+        expect(deserialize(serialize()).has(money)).toBe(false);
+      });
+      syncCtx.scope(() => {
+        syncCtx.set(money, 8n);
+        syncCtx.delete(money); // the entry that arrived must not come back
+        expect(syncCtx.get(money)).toBeUndefined();
+      });
+      syncCtx.scope(() => {
+        syncCtx.set(requestId, 'sibling'); // copies the slot array, entry still undecoded
+        expect(syncCtx.get(money)).toBe(7n);
+      });
+      expect(syncCtx.get(money)).toBe(7n);
+    });
+    expect(received.with(requestId, 'x').get(money)).toBe(7n);
+    expect(received.with(money, undefined).has(money)).toBe(false);
+    expect(received.get(money)).toBe(7n);
+  });
+
   it('drops a bad entry on its first read, reports it once, and the key reads as unset', () => {
     const { reports, onDroppedEntry } = reporter();
     const bytes = wireBytes(
