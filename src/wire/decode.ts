@@ -7,7 +7,7 @@ import { DContextError, isDContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry, type Registry } from '../registry/registry.js';
 import type { KeyDefinition } from '../registry/types.js';
-import { entryAt, type OpaqueEntry, putEntry } from '../store/frame.js';
+import { emptySlots, entryAt, type OpaqueEntry, putDeferred, putEntry } from '../store/frame.js';
 import { type ChainNode, chainFromNames } from '../store/scope-chain.js';
 import { Snapshot } from '../store/snapshot.js';
 import { decodeEntry, entryError } from './decode-entry.js';
@@ -87,7 +87,9 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
   try {
     const bytes = inputBytes(input, runtime.maxContextSize);
     const { chain, entries } = parseContext(bytes, limits);
-    const values = new Array<unknown>(registry.size).fill(undefined);
+    // Decoded lazily, entries wait past the slots (see store/frame.ts): room for them up front.
+    const size = registry.size;
+    const values = emptySlots(eager || entries.length === 0 ? size : 2 * size);
     let opaque: OpaqueEntry[] | null = null;
     let unknownNames: Set<string> | null = null;
     let taken = false;
@@ -101,7 +103,9 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
         reason = 'unknown-key';
       } else {
         const index = definition.index;
-        if (entryAt(values, index) !== undefined) throw duplicate(entry);
+        if (values[index] !== undefined || (!eager && values[size + index] !== undefined)) {
+          throw duplicate(entry);
+        }
         const version = headerVersion(entry.header);
         if (headerCodec(entry.header) === CodecTag.reserved) reason = 'unknown-codec';
         else if (version > definition.version) reason = 'newer-version';
@@ -115,13 +119,8 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
           if (eager) throw error;
           report(error);
         } else {
-          putEntry(
-            values,
-            index,
-            eager
-              ? decodeEntry(bytes, entry, definition)
-              : new WireValue(bytes, entry, definition, report),
-          );
+          if (eager) values[index] = decodeEntry(bytes, entry, definition);
+          else putDeferred(values, index, new WireValue(bytes, entry, definition, report));
           continue;
         }
         values[index] = TAKEN;
@@ -133,8 +132,7 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
         (opaque ??= []).push({ name: entry.name, version, raw, reason });
       }
     }
-    if (taken)
-      for (let i = 0; i < registry.size; i++) if (values[i] === TAKEN) values[i] = undefined;
+    if (taken) for (let i = 0; i < size; i++) if (values[i] === TAKEN) values[i] = undefined;
     return new Snapshot(values, chainFromNames(chain), opaque);
   } catch (error) {
     throw asDecodeError(error);
@@ -298,7 +296,7 @@ function overlayPlain(
   const lazy = base.lazy;
   for (let i = 0; i < lazy.length; i++) {
     const definition = base.lazyDefinitions[i]!;
-    putEntry(
+    putDeferred(
       values,
       definition.index,
       new WireValue(base.bytes, lazy[i]!, definition, warnDropped),
