@@ -137,6 +137,47 @@ describe('scope chain', () => {
     });
   });
 
+  it('gives every scope the chain of its own names when siblings and repeats alternate', () => {
+    const seen: string[][] = [];
+    for (const names of [
+      ['a', 'b'],
+      ['a', 'c'],
+      ['a', 'b'],
+      ['x', 'b'],
+      ['a', 'b', 'b'],
+    ]) {
+      const enter = (i: number): void => {
+        if (i === names.length) seen.push(syncCtx.scopeChain());
+        else syncCtx.scope(names[i]!, () => enter(i + 1));
+      };
+      enter(0);
+    }
+    expect(seen).toEqual([
+      ['a', 'b'],
+      ['a', 'c'],
+      ['a', 'b'],
+      ['x', 'b'],
+      ['a', 'b', 'b'],
+    ]);
+    // A chain kept by a snapshot does not change when later scopes reuse its nodes.
+    const kept = syncCtx.scope('a', () => syncCtx.scope('b', () => syncCtx.snapshot()));
+    syncCtx.scope('a', () => syncCtx.scope('z', () => undefined));
+    expect(kept.scopeChain).toEqual(['a', 'b']);
+  });
+
+  it('applies a lowered setMaxScopeChainLength to names entered before', () => {
+    syncCtx.scope('a', () => syncCtx.scope('b', () => syncCtx.scope('c', () => undefined)));
+    setMaxScopeChainLength(2);
+    try {
+      const chain = syncCtx.scope('a', () =>
+        syncCtx.scope('b', () => syncCtx.scope('c', () => syncCtx.scopeChain())),
+      );
+      expect(chain).toEqual(['a', 'b']);
+    } finally {
+      setMaxScopeChainLength(64);
+    }
+  });
+
   it('stops appending names past setMaxScopeChainLength, while the scopes still work', () => {
     setMaxScopeChainLength(2);
     try {
