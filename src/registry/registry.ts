@@ -1,6 +1,6 @@
 import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
-import { adoptSpawnerContext } from '../worker/inherit.js';
+import { adoptSpawnerContext } from '../internal/spawn-context.js';
 import type { RegistryBuilder } from './builder.js';
 import type { ContextKey } from './context-key.js';
 import { type KeyDefinition, type KeyInfo, type Migration, NO_SLOT } from './types.js';

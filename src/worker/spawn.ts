@@ -1,8 +1,8 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { snapshot } from '../context-api.js';
+import { withSpawnContext } from '../internal/spawn-context.js';
+import { toTransfer } from '../wire/transfer.js';
 import { attachContext } from './error-context.js';
-import { withSpawnContext } from './inherit.js';
-import { toTransfer } from './transfer.js';
 
 /**
  * `new Worker(filename, options)`, with the current context handed to the worker: once the

@@ -19,7 +19,7 @@ import {
   snapshot,
   toDebugJSON,
 } from '../../src/index.js';
-import { type ContextTransfer, fromTransfer, toTransfer } from '../../src/worker/transfer.js';
+import { type ContextTransfer, fromTransfer, toTransfer } from '../../src/wire/transfer.js';
 
 if (process.env.FC_SEED !== 'random') {
   fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261125) });

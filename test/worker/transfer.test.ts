@@ -9,9 +9,9 @@ import {
   set,
   snapshot,
 } from '../../src/index.js';
+import { fromTransfer, isTransfer, toTransfer } from '../../src/wire/transfer.js';
 import { attachContext } from '../../src/worker/error-context.js';
 import { errorContext } from '../../src/worker/index.js';
-import { fromTransfer, isTransfer, toTransfer } from '../../src/worker/transfer.js';
 import { assertBuilt, fixture } from './support/built.js';
 
 assertBuilt();

@@ -7,7 +7,7 @@
  */
 import { runtime } from '../internal/runtime.js';
 import type { Registry } from '../registry/registry.js';
-import { type OverlayBase, prepareOverlayBase } from '../wire/decode.js';
+import { type OverlayBase, prepareOverlayBase } from './decode.js';
 
 interface Decoded {
   readonly wire: string;

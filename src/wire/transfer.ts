@@ -35,18 +35,18 @@ import {
 } from '../store/frame.js';
 import { chainToArray } from '../store/scope-chain.js';
 import { Snapshot } from '../store/snapshot.js';
-import { toBase64Url } from '../wire/base64url.js';
-import { codecTag, writePayload } from '../wire/codecs.js';
-import { decodeOverlay } from '../wire/decode.js';
-import { type EncodedLayout, encodeSnapshot, encodeSnapshotToString } from '../wire/encode.js';
-import { entryHeader } from '../wire/format.js';
-import { DEFAULT_WIRE_LIMITS, maxContextSize } from '../wire/limits.js';
-import { parseEntry } from '../wire/parse.js';
-import { plainBound } from '../wire/plain-clone.js';
-import { decodePlain, NOT_PLAIN } from '../wire/plain-decoder.js';
-import { WireValue } from '../wire/wire-value.js';
-import { ByteWriter } from '../wire/writer.js';
+import { toBase64Url } from './base64url.js';
+import { codecTag, writePayload } from './codecs.js';
+import { decodeOverlay } from './decode.js';
 import { overlayBase } from './decode-cache.js';
+import { type EncodedLayout, encodeSnapshot, encodeSnapshotToString } from './encode.js';
+import { entryHeader } from './format.js';
+import { DEFAULT_WIRE_LIMITS, maxContextSize } from './limits.js';
+import { parseEntry } from './parse.js';
+import { plainBound } from './plain-clone.js';
+import { decodePlain, NOT_PLAIN } from './plain-decoder.js';
+import { WireValue } from './wire-value.js';
+import { ByteWriter } from './writer.js';
 
 /** Local-only values, as `[key name, value]` pairs. */
 export type LocalEntries = readonly (readonly [string, unknown])[];
