@@ -8,27 +8,13 @@ export interface ChainNode {
   readonly name: string;
   readonly parent: ChainNode | null;
   readonly length: number;
-  /**
-   * The node last appended to this one: nodes are immutable, so the next scope of the same name
-   * under the same chain (every request through the same handler) reuses it instead of
-   * allocating. One entry, so dynamic names cannot grow it.
-   */
-  child: ChainNode | null;
 }
-
-/** The node last appended to the empty chain (see `ChainNode.child`). */
-let topChild: ChainNode | null = null;
 
 /** `chain` with `name` appended, or `chain` itself when the cap is reached. */
 export function appendToChain(chain: ChainNode | null, name: string): ChainNode | null {
   const length = chain === null ? 1 : chain.length + 1;
   if (length > runtime.maxScopeChainLength) return chain;
-  const last = chain === null ? topChild : chain.child;
-  if (last !== null && last.name === name) return last;
-  const node: ChainNode = { name, parent: chain, length, child: null };
-  if (chain === null) topChild = node;
-  else chain.child = node;
-  return node;
+  return { name, parent: chain, length };
 }
 
 /** Builds a chain from names, outermost first (used for remote prefixes). */

@@ -163,6 +163,8 @@ describe('scope chain', () => {
     const kept = syncCtx.scope('a', () => syncCtx.scope('b', () => syncCtx.snapshot()));
     syncCtx.scope('a', () => syncCtx.scope('z', () => undefined));
     expect(kept.scopeChain).toEqual(['a', 'b']);
+    // A logger that JSON-serializes whatever it is given must not meet a cycle.
+    expect(() => JSON.stringify(kept)).not.toThrow();
   });
 
   it('applies a lowered setMaxScopeChainLength to names entered before', () => {
