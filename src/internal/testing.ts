@@ -2,13 +2,13 @@
  * Test-only: returns the shared runtime to its state before `initialize`, so one test file can
  * exercise initialization several times. Not exported from the package.
  */
-import { NO_SLOT } from '../registry/types.js';
+import { NO_SLOT, SLOT } from '../registry/types.js';
 import { runtime } from './runtime.js';
 
 export function resetRuntimeForTests(): void {
   const root = { values: [], owned: false, chain: null, opaque: null, isRoot: true };
   // The old registry's key objects must not keep pointing at its slots.
-  for (const key of runtime.registry?.keys ?? []) key.slot = NO_SLOT;
+  for (const key of runtime.registry?.keys ?? []) key[SLOT] = NO_SLOT;
   runtime.registry = null;
   runtime.root = root;
   runtime.syncCurrent = root;

@@ -1,6 +1,6 @@
 import { get, set } from '../context-api.js';
 import type { RegistryBuilder } from './builder.js';
-import { type KeyOptions, NO_SLOT } from './types.js';
+import { type KeyOptions, NO_SLOT, SLOT } from './types.js';
 
 /**
  * A typed handle on a context key. The type parameter flows from the key to `get` and `set`.
@@ -23,7 +23,7 @@ export class ContextKey<T> {
    * checking which registry it came from.
    * @internal
    */
-  slot: number = NO_SLOT;
+  [SLOT]: number = NO_SLOT;
 
   constructor(name: string, options: KeyOptions<T> = {}) {
     this.name = name;

@@ -3,7 +3,7 @@ import { runtime } from '../internal/runtime.js';
 import { adoptSpawnerContext } from '../internal/spawn-context.js';
 import type { RegistryBuilder } from './builder.js';
 import type { ContextKey } from './context-key.js';
-import { type KeyDefinition, type KeyInfo, type Migration, NO_SLOT } from './types.js';
+import { type KeyDefinition, type KeyInfo, type Migration, NO_SLOT, SLOT } from './types.js';
 
 const NO_MIGRATIONS: ReadonlyMap<number, Migration> = new Map();
 
@@ -69,8 +69,10 @@ export function findDefinition(key: ContextKey<unknown> | string): KeyDefinition
   const registry = runtime.registry;
   if (registry === null) throw notInitialized();
   if (typeof key === 'string') return registry.byName(key);
-  // A registered key object knows its slot; another object of the same name resolves by name.
-  if (key.slot !== NO_SLOT) return registry.definitions[key.slot];
+  // A registered key object knows its slot; another object of the same name (or a structured
+  // clone of a key, which carries no slot) resolves by name.
+  const slot = key[SLOT];
+  if (slot !== NO_SLOT && slot !== undefined) return registry.definitions[slot];
   return registry.byName(key.name);
 }
 
@@ -98,9 +100,9 @@ export function initialize(builder: RegistryBuilder): void {
     );
   }
   const registry = new Registry(builder);
+  assignSlots(registry.keys);
   builder.frozen = true;
   runtime.registry = registry;
-  for (let i = 0; i < registry.keys.length; i++) registry.keys[i]!.slot = i;
   // The root gets one slot per key; an inherited root (a worker started with context) keeps its values.
   const rootValues = runtime.root.values;
   const values = new Array<unknown>(registry.size).fill(undefined);
@@ -109,6 +111,27 @@ export function initialize(builder: RegistryBuilder): void {
   if (runtime.syncCurrent.isRoot) runtime.syncCurrent = runtime.root;
   // A worker started by spawnWithContext: its spawner's context becomes the root.
   adoptSpawnerContext();
+}
+
+/**
+ * Records each key object's slot on it (what the hot read trusts). Throws `INVALID_ARGUMENT`,
+ * changing nothing, when a key object cannot take it (it was frozen).
+ */
+function assignSlots(keys: readonly ContextKey<unknown>[]): void {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    try {
+      key[SLOT] = i;
+    } catch (cause) {
+      for (let j = 0; j < i; j++) keys[j]![SLOT] = NO_SLOT;
+      throw new DContextError(
+        'INVALID_ARGUMENT',
+        `cannot initialize with '${key.name}': its ContextKey object is frozen, and dcontext records the key's slot on it; do not freeze key objects`,
+        key.name,
+        { cause },
+      );
+    }
+  }
 }
 
 /** Like {@link initialize}, but returns false instead of throwing when already initialized. */

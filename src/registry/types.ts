@@ -6,6 +6,15 @@
  */
 export const NO_SLOT = 0x3fffffff;
 
+/**
+ * The property a `ContextKey` keeps its slot under. A symbol, so that structured clone (a key
+ * posted to another thread) does not copy it: a copy must resolve by name against the receiving
+ * thread's registry, never trust a slot number from another. `Symbol.for`, so the ESM and CJS
+ * builds share it.
+ * @internal
+ */
+export const SLOT: unique symbol = Symbol.for('dcontext.key-slot');
+
 /** A custom codec for a key's value on the wire (see the wire format docs). */
 export interface ValueCodec<T> {
   encode(value: T): Uint8Array;

@@ -1,5 +1,6 @@
 import type { ContextKey } from '../registry/context-key.js';
 import { currentRegistry, findDefinition, requireDefinition } from '../registry/registry.js';
+import { SLOT } from '../registry/types.js';
 import { type Frame, readValue, writeSlot } from './frame.js';
 import { chainToArray } from './scope-chain.js';
 import { type KeyRef, Snapshot } from './snapshot.js';
@@ -13,7 +14,7 @@ import { type KeyRef, Snapshot } from './snapshot.js';
  */
 export function readKey(values: unknown[], key: KeyRef): unknown {
   if (typeof key !== 'string') {
-    const value = values[key.slot];
+    const value = values[key[SLOT]];
     if (value !== undefined) return value;
   }
   return readValue(values, requireDefinition(key));

@@ -19,6 +19,15 @@ import { codeOf } from '../support/codes.js';
 
 beforeEach(() => resetRuntimeForTests());
 
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
 describe('registry', () => {
   it('gives every key a dense index in registration order, with its options', () => {
     const builder = new RegistryBuilder();
@@ -145,6 +154,39 @@ describe('registry', () => {
       expect(second.get()).toBe('S');
       expect(codeOf(() => first.get())).toBe('NOT_REGISTERED');
     });
+  });
+
+  it('resolves a structured clone of a key by name, as a key posted from a thread with another key order', () => {
+    const first = new RegistryBuilder();
+    const a = first.register<string>('a');
+    first.register<string>('b');
+    initialize(first);
+    const posted = structuredClone(a); // what postMessage(a) delivers
+    resetRuntimeForTests(); // the receiving thread registers the same names in another order
+    const builder = new RegistryBuilder();
+    builder.register<string>('b');
+    builder.register<string>('a');
+    initialize(builder);
+    syncCtx.scope(() => {
+      syncCtx.set('a', 'A');
+      syncCtx.set('b', 'B');
+      expect(syncCtx.get(posted as ContextKey<string>)).toBe('A');
+      syncCtx.set(posted as ContextKey<string>, 'A2');
+      expect(syncCtx.get('a')).toBe('A2');
+      expect(syncCtx.get('b')).toBe('B');
+    });
+  });
+
+  it('refuses a frozen key object at initialize with INVALID_ARGUMENT, and stays uninitialized', () => {
+    const builder = new RegistryBuilder();
+    const ok = builder.register<string>('ok');
+    Object.freeze(new ContextKey<string>('frozen').registerOn(builder));
+    const error = catchError(() => initialize(builder));
+    expect(error).toBeInstanceOf(DContextError);
+    expect((error as DContextError).code).toBe('INVALID_ARGUMENT');
+    expect((error as DContextError).key).toBe('frozen');
+    expect(isInitialized()).toBe(false);
+    expect(codeOf(() => syncCtx.get(ok))).toBe('NOT_INITIALIZED');
   });
 
   it('returns the default factory value when nothing is set, a fresh one per read', () => {
