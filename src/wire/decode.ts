@@ -103,9 +103,7 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
         reason = 'unknown-key';
       } else {
         const index = definition.index;
-        if (values[index] !== undefined || (!eager && values[size + index] !== undefined)) {
-          throw duplicate(entry);
-        }
+        if (entryAt(values, index) !== undefined) throw duplicate(entry);
         const version = headerVersion(entry.header);
         if (headerCodec(entry.header) === CodecTag.reserved) reason = 'unknown-codec';
         else if (version > definition.version) reason = 'newer-version';
