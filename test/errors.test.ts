@@ -33,6 +33,7 @@ describe('DContextError as users and loggers see it', () => {
     const foreign = Object.create(Object.getPrototypeOf(new DContextError('SCOPE_ORDER', 'x')));
     expect(foreign instanceof DContextError).toBe(true);
     expect(new Error('plain') instanceof DContextError).toBe(false);
-    expect(null instanceof DContextError).toBe(false);
+    const nothing: unknown = null;
+    expect(nothing instanceof DContextError).toBe(false);
   });
 });
