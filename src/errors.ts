@@ -10,6 +10,7 @@ export type DContextErrorCode =
   | 'TYPE_MISMATCH'
   | 'NO_ACTIVE_SCOPE'
   | 'SCOPE_ORDER'
+  | 'SCOPE_LEAKED'
   | 'ASYNC_IN_SYNC_SCOPE'
   | 'INVALID_ARGUMENT'
   | 'INCOMPATIBLE_RUNTIME'
