@@ -1,6 +1,8 @@
 import { encode } from '@msgpack/msgpack';
-import { beforeAll, describe, expect, it } from 'vitest';
+import superjson from 'superjson';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  type DContextError,
   deserialize,
   get,
   initialize,
@@ -188,5 +190,110 @@ describe('the current context', () => {
     expect(received.get(requestId)).toBe('abc');
     bytes.fill(0);
     expect(received.get(requestId)).toBe('abc');
+  });
+});
+
+describe('superjson annotations', () => {
+  // A key registered with superjson; the payload is `[json, meta]` as MessagePack.
+  const sendRich = (json: unknown, meta: unknown): Uint8Array =>
+    wireBytes([], [{ name: 'rich', version: 1, codec: 1, value: [json, meta] }]);
+
+  function readDropped(bytes: Uint8Array): DContextError[] {
+    const dropped: DContextError[] = [];
+    expect(deserialize(bytes, { onDroppedEntry: (e) => dropped.push(e) }).get(rich)).toBe(
+      undefined,
+    );
+    return dropped;
+  }
+
+  const pathOf = (segments: number): string =>
+    Array.from({ length: segments }, () => 'a').join('.');
+
+  it.each([
+    [
+      'values that is a string (superjson recursed until the stack overflowed)',
+      null,
+      { values: 'a' },
+    ],
+    ['values that is a string, with v', null, { values: 'a', v: 1 }],
+    ['values that is a number', {}, { values: 7, v: 1 }],
+    ['a node of three items', {}, { values: ['Date', {}, 1], v: 1 }],
+    ['an unknown type', { a: 1 }, { values: { a: ['function'] }, v: 1 }],
+    ['a composite type without a name', { a: 1 }, { values: { a: [['class']] }, v: 1 }],
+    ['children that are a string', { a: [] }, { values: { a: ['set', 'x'] }, v: 1 }],
+    ['a record value that is a string', { a: 1 }, { values: { a: 'Date' }, v: 1 }],
+    ['no version', { a: '1' }, { values: { a: ['bigint'] } }],
+    ['legacy version 0', { a: '1' }, { values: { a: ['bigint'] }, v: 0 }],
+    ['an unknown meta field', {}, { v: 1, extra: 1 }],
+    ['a path with an invalid escape', { a: 1 }, { values: { 'a\\x': ['Date'] }, v: 1 }],
+    ['a path of 65 segments', {}, { values: { [pathOf(65)]: ['Date'] }, v: 1 }],
+    ['paths nested in one record', { a: [1] }, { values: { a: ['set'], 'a.0': ['Date'] }, v: 1 }],
+    ['an array index written as 01', [[1]], { values: { '0': ['set'], '01.0': ['Date'] }, v: 1 }],
+    [
+      'a typed array over a number',
+      { a: 1e9 },
+      { values: { a: [['typed-array', 'Float64Array']] }, v: 1 },
+    ],
+    ['references that are a number', {}, { referentialEqualities: 5, v: 1 }],
+    ['a reference list of numbers', { a: {} }, { referentialEqualities: { a: [1] }, v: 1 }],
+    ['root references of four parts', {}, { referentialEqualities: [[], {}, {}, {}], v: 1 }],
+  ])('refuses %s before superjson sees it', (_label, json, meta) => {
+    const handed = vi.spyOn(superjson, 'deserialize');
+    try {
+      const dropped = readDropped(sendRich(json, meta));
+      expect(dropped).toEqual([
+        expect.objectContaining({
+          code: 'DECODE_FAILED',
+          key: 'rich',
+          message: expect.stringContaining('invalid superjson annotations'),
+        }),
+      ]);
+      expect(handed).not.toHaveBeenCalled();
+    } finally {
+      handed.mockRestore();
+    }
+  });
+
+  it('refuses references that would walk deep into a large Set, before superjson sees them', () => {
+    // What superjson itself writes for a Set of 1800 objects that all share one object: every
+    // reference walks the Set from its start (~70-145 ms at 63 KiB before this check).
+    const shared = { id: 1 };
+    const value = {
+      owner: shared,
+      members: new Set(Array.from({ length: 1800 }, () => ({ shared }))),
+    };
+    const { json, meta } = superjson.serialize(value);
+    const handed = vi.spyOn(superjson, 'deserialize');
+    try {
+      const dropped = readDropped(sendRich(json, meta));
+      expect(dropped[0]?.message).toMatch(/more work than the payload size allows/);
+      expect(handed).not.toHaveBeenCalled();
+    } finally {
+      handed.mockRestore();
+    }
+  });
+
+  it('still decodes what superjson writes, references into small Sets included', () => {
+    const shared = { id: 1 };
+    const value = {
+      at: new Date(0),
+      big: 12n,
+      gone: undefined,
+      zero: -0,
+      nan: Number.NaN,
+      url: new URL('https://example.com/a'),
+      pattern: /a+b/gi,
+      bytes: new Uint8Array([1, 2]),
+      map: new Map<unknown, unknown>([[new Date(1), new Set([1n, shared])]]),
+      owner: shared,
+      members: new Set([{ shared }, { shared }, shared]),
+      'dot.ted': { 'back\\slash': new Date(2) },
+      list: [[new Date(3)], { '01': new Date(4), '1': new Date(5) }],
+    };
+    const { json, meta } = superjson.serialize(value);
+    const received = deserialize(sendRich(json, meta), { onDecodeError: 'throw' }).get(rich);
+    expect(received).toEqual(value);
+    const back = received as typeof value;
+    expect(back.owner).toBe(([...back.members][0] as { shared: unknown }).shared);
   });
 });

@@ -4,8 +4,10 @@
  * version instead of changing how version 1 reads or writes.
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import superjson from 'superjson';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  type DContextError,
   deserialize,
   initialize,
   type Snapshot,
@@ -94,6 +96,32 @@ describe('golden vectors of format 1', () => {
       syncCtx.scope('処理', () => serializeWith({ ключ: '👋 héllo' })),
     );
     expect(again).toEqual(vector('unicode'));
+  });
+
+  it('hostile-superjson: every entry is refused before superjson sees it, naming the key', () => {
+    const handed = vi.spyOn(superjson, 'deserialize');
+    const dropped: DContextError[] = [];
+    try {
+      const received = deserialize(vector('hostile-superjson'), {
+        onDroppedEntry: (error) => dropped.push(error),
+      });
+      expect([received.get('rich'), received.get('user'), received.get('annotated')]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      expect(handed).not.toHaveBeenCalled();
+    } finally {
+      handed.mockRestore();
+    }
+    expect(dropped.map((error) => [error.code, error.key])).toEqual([
+      ['DECODE_FAILED', 'rich'],
+      ['DECODE_FAILED', 'user'],
+      ['DECODE_FAILED', 'annotated'],
+    ]);
+    expect(dropped[1]!.message).toMatch(
+      /codec 'superjson' but is registered here with codec 'msgpack'/,
+    );
   });
 
   it('every vector reads without a registry (what `dcontext decode` shows)', () => {
