@@ -18,7 +18,9 @@ export type DContextErrorCode =
   | 'CONTEXT_TOO_LARGE'
   | 'DECODE_FAILED'
   | 'ENCODE_FAILED'
-  | 'NOT_CLONEABLE';
+  | 'NOT_CLONEABLE'
+  | 'NOT_ACCEPTED'
+  | 'BAD_SIGNATURE';
 
 class DContextErrorImpl extends Error {
   override readonly name = 'DContextError';

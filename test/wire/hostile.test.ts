@@ -2,6 +2,7 @@ import { encode } from '@msgpack/msgpack';
 import superjson from 'superjson';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  asyncCtx,
   type DContextError,
   deserialize,
   get,
@@ -11,8 +12,10 @@ import {
   scope,
   scopeChain,
   serialize,
+  serializeToString,
   set,
   syncCtx,
+  toDebugJSON,
 } from '../../src/index.js';
 import { concat, entryBytes, wireBytes } from './support/wire-bytes.js';
 
@@ -26,20 +29,102 @@ const ignore = (): void => {};
 const failed = (pattern: RegExp = /./) =>
   expect.objectContaining({ code: 'DECODE_FAILED', message: expect.stringMatching(pattern) });
 
-describe('malformed input is DECODE_FAILED', () => {
+describe('arguments of the wrong type are INVALID_ARGUMENT', () => {
+  const invalid = (pattern: RegExp) =>
+    expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(pattern) });
+
   it.each([
     ['undefined', undefined],
     ['null', null],
     ['a number', 42],
     ['an object', { bytes: [1] }],
     ['an array', [1, 0x90, 0x90]],
-  ])('rejects %s as input', (_label, input) => {
-    expect(() => deserialize(input as never)).toThrow(failed(/Uint8Array|string/));
+  ])('refuses %s as input, in every deserialize', (_label, input) => {
+    const expected = invalid(/Uint8Array from serialize\(\) or the string/);
+    expect(() => deserialize(input as never)).toThrow(expected);
+    expect(() => asyncCtx.deserialize(input as never, () => 1)).toThrow(expected);
+    expect(() => syncCtx.deserialize(input as never)).toThrow(expected);
   });
 
   it.each([
+    ['null', null],
+    ['an empty object', {}],
+    ['a string', 'snapshot'],
+  ])('refuses %s as the snapshot to serialize or show', (_label, value) => {
+    const expected = invalid(/expects a Snapshot/);
+    expect(() => serialize(value as never)).toThrow(expected);
+    expect(() => serializeToString(value as never)).toThrow(expected);
+    expect(() => toDebugJSON(value as never)).toThrow(expected);
+  });
+
+  it('takes null or undefined options as no options', () => {
+    const bytes = syncCtx.scope(() => {
+      syncCtx.set(requestId, 'r-1');
+      return serialize(undefined, null);
+    });
+    expect(serializeToString(undefined, null)).toBe('AZCQ');
+    expect(deserialize(bytes, null).get(requestId)).toBe('r-1');
+    expect(deserialize(bytes, undefined).get(requestId)).toBe('r-1');
+    expect(asyncCtx.deserialize(bytes, () => get(requestId), null)).toBe('r-1');
+    using _guard = syncCtx.deserialize(bytes, null);
+    expect(syncCtx.get(requestId)).toBe('r-1');
+  });
+
+  it.each([
+    ['options that are a number', 42, /options must be an object/],
+    ['options that are a string', 'throw', /options must be an object/],
+    [
+      'an unknown onDecodeError',
+      { onDecodeError: 'ignore' },
+      /onDecodeError must be 'drop' or 'throw'/,
+    ],
+    [
+      'an unknown unknownEntries',
+      { unknownEntries: 'forward' },
+      /unknownEntries must be 'keep' or 'drop'/,
+    ],
+    [
+      'an onDroppedEntry that is not a function',
+      { onDroppedEntry: 'log' },
+      /onDroppedEntry must be a function/,
+    ],
+    ['limits that are a number', { limits: 5 }, /limits must be an object/],
+    [
+      'an accept that is a string',
+      { accept: 'request_id' },
+      /accept must be 'all', 'none' or a list/,
+    ],
+    ['an accept listing a number', { accept: ['request_id', 7] }, /accept lists number/],
+    [
+      'verifyKeys that is one key',
+      { verifyKeys: 'k'.repeat(32) },
+      /verifyKeys must be a non-empty list/,
+    ],
+    ['an empty verifyKeys', { verifyKeys: [] }, /verifyKeys must be a non-empty list/],
+  ])('refuses %s', (_label, options, pattern) => {
+    expect(() => deserialize(new Uint8Array([1, 0x90, 0x90]), options as never)).toThrow(
+      invalid(pattern),
+    );
+  });
+});
+
+describe('malformed input is DECODE_FAILED', () => {
+  it.each([
     ['empty bytes', new Uint8Array(0), /empty input/],
-    ['an unknown format version', new Uint8Array([2, 0x90, 0x90]), /format version 2/],
+    [
+      'a newer format (2, then an array)',
+      new Uint8Array([2, 0x90, 0x90]),
+      /newer dcontext wire format \(2\).*upgrade dcontext on this side/,
+    ],
+    [
+      'a newer format (9, array16)',
+      new Uint8Array([9, 0xdc, 0, 0]),
+      /newer dcontext wire format \(9\)/,
+    ],
+    ['format byte 0', new Uint8Array([0, 0x90, 0x90]), /not dcontext wire data/],
+    ['a small number then no array', new Uint8Array([2, 0xc0]), /not dcontext wire data/],
+    ['a first byte over 127', new Uint8Array([0x85, 0x90, 0x90]), /not dcontext wire data/],
+    ['a JSON text', new TextEncoder().encode('{"a":1}'), /not dcontext wire data/],
     [
       'a chain that is not an array',
       new Uint8Array([1, 0xc0, 0x90]),
@@ -61,6 +146,27 @@ describe('malformed input is DECODE_FAILED', () => {
     ['invalid UTF-8 in a key name', concat([1, 0x90, 0x93, 0xa2, 0xc3, 0x28, 0x04, 0xc0]), /UTF-8/],
   ])('rejects %s', (_label, bytes, pattern) => {
     expect(() => deserialize(bytes)).toThrow(failed(pattern));
+  });
+
+  it('reads standard base64 (+, /, = padding) as well as base64url', () => {
+    const bytes = syncCtx.scope('s', () => {
+      // 0xfb 0xff: base64url '-_', standard base64 '+/'.
+      syncCtx.set(data, new Uint8Array([0xfb, 0xff, 0xfe]));
+      return serialize();
+    });
+    const url = Buffer.from(bytes).toString('base64url');
+    const standard = Buffer.from(bytes).toString('base64');
+    expect(url).toMatch(/[-_]/);
+    expect(standard).toMatch(/[+/]/);
+    expect(standard).toMatch(/=$/);
+    for (const text of [
+      url,
+      standard,
+      standard.replace(/=+$/, ''),
+      `${url}${'='.repeat((4 - (url.length % 4)) % 4)}`,
+    ]) {
+      expect(deserialize(text).get(data)).toEqual(new Uint8Array([0xfb, 0xff, 0xfe]));
+    }
   });
 
   it('rejects every truncation of a valid message', () => {
@@ -98,12 +204,28 @@ describe('malformed input is DECODE_FAILED', () => {
   });
 
   it.each([
+    ['hello-world', 'hello-world'],
+    ['a UUID', '123e4567-e89b-12d3-a456-426614174000'],
+    ['a JWT', 'eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo'],
+  ])('says %s is not dcontext wire data (not a newer format)', (_label, text) => {
+    expect(() => deserialize(text)).toThrow(failed(/not dcontext wire data/));
+    expect(() => deserialize(text)).not.toThrow(/upgrade/);
+  });
+
+  it.each([
     ['characters outside base64url', 'AQ!!'],
     ['one character too many', 'AZCQA'],
     ['padding in the middle', 'AQ=A'],
     ['too much padding', 'AZCQ==='],
     ['non-ASCII', 'AZCQé'],
     ['an empty string', ''],
+    ['a space', 'AZ CQ'],
+    ['a line break', 'AZCQ\n'],
+    ['a dot', 'AZ.CQ'],
+    ['a percent escape', 'AZCQ%3D'],
+    ['one padding character short', 'AZCQAQ='],
+    ['padding after a complete group', 'AZCQ='],
+    ['padding then more data', 'AZCQ==AZCQ'],
   ])('rejects a string with %s', (_label, text) => {
     expect(() => deserialize(text)).toThrow(failed());
   });

@@ -98,6 +98,25 @@ describe('golden vectors of format 1', () => {
     expect(again).toEqual(vector('unicode'));
   });
 
+  it('signed: verifies with its key, refuses another, and the same context signs to the same bytes', () => {
+    const key = 'dcontext-golden-vector-key-000001';
+    const received = deserialize(vector('signed'), { verifyKeys: [key] });
+    expect(received.scopeChain).toEqual(['http']);
+    expect(values(received, ['request_id', 'tenant'])).toEqual({
+      request_id: 'r-1',
+      tenant: 'acme',
+    });
+    expect(() =>
+      deserialize(vector('signed'), { verifyKeys: ['another-key-of-32-bytes-00000000'] }),
+    ).toThrow(expect.objectContaining({ code: 'BAD_SIGNATURE' }));
+    const again = syncCtx.scope('http', () => {
+      syncCtx.set('request_id', 'r-1');
+      syncCtx.set('tenant', 'acme');
+      return serialize(undefined, { signingKey: key });
+    });
+    expect(again).toEqual(vector('signed'));
+  });
+
   it('hostile-superjson: every entry is refused before superjson sees it, naming the key', () => {
     const handed = vi.spyOn(superjson, 'deserialize');
     const dropped: DContextError[] = [];
