@@ -3,7 +3,7 @@
  * (`signingKey` / `verifyKeys`) for hops that are not trusted.
  */
 import { createSecretKey } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   asyncCtx,
   type DContextError,
@@ -64,6 +64,19 @@ describe('accept', () => {
       ['NOT_ACCEPTED', 'user'],
     ]);
     expect(reports[0]!.message).toMatch(/'tenant'.*accept/);
+  });
+
+  it('warns with code DCONTEXT_NOT_ACCEPTED when no onDroppedEntry is given', () => {
+    const emitted = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      deserialize(forged, { accept: ['request_id', 'plan', 'user'] });
+      expect(emitted).toHaveBeenCalledWith(expect.stringContaining("'tenant'"), {
+        type: 'DContextWarning',
+        code: 'DCONTEXT_NOT_ACCEPTED',
+      });
+    } finally {
+      emitted.mockRestore();
+    }
   });
 
   it('does not forward a pass-through entry it does not accept', () => {
