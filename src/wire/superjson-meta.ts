@@ -134,16 +134,19 @@ function checkType(type: unknown): void {
 }
 
 /**
- * The JSON value under `value` at `segment`: own properties of plain arrays and objects only.
- * An array index must be written as superjson writes it ('1', not '01' or ' 1', which superjson's
- * `+key` would read as the same element): then two different paths never name one element.
+ * The JSON value under `value` at `segment`. superjson annotates values that are in the JSON it
+ * writes, so a path to nothing is refused: then a path is never longer than the value is deep
+ * (32 levels under the default limits), whatever the annotations claim. An array index must be
+ * written as superjson writes it ('1', not '01' or ' 1', which superjson's `+key` would read as
+ * the same element): then two different paths never name one element.
  */
 function childAt(value: unknown, segment: string): unknown {
-  if (value === null || typeof value !== 'object') return undefined;
+  if (value === null || typeof value !== 'object') refuse('a path points to nothing in the value');
   if (Array.isArray(value) && String(+segment) !== segment) {
     refuse('an array index is not written as a plain number');
   }
-  return Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+  if (!Object.hasOwn(value, segment)) refuse('a path points to nothing in the value');
+  return (value as Record<string, unknown>)[segment];
 }
 
 class MetaCheck {
@@ -158,18 +161,23 @@ class MetaCheck {
   }
 
   tree(tree: unknown): void {
-    if (Array.isArray(tree)) this.node(tree, [], this.json);
+    if (Array.isArray(tree)) this.node(tree, [], [], this.json);
     else if (isRecord(tree)) this.record(tree, [], this.json);
     else refuse('values is neither a node nor a record');
   }
 
-  /** `json` is the value at `path`: children apply before their parent, so it is unchanged. */
-  node(node: unknown, path: string[], json: unknown): void {
+  /**
+   * `json` is the value at `path` (children apply before their parent, so it is unchanged). The
+   * path is built only for the nodes that need it (children, a Set or a Map): most leaves don't.
+   */
+  node(node: unknown, origin: string[], segments: readonly string[], json: unknown): void {
     if (!Array.isArray(node) || node.length < 1 || node.length > 2) {
       refuse('a node is not [type] or [type, children]');
     }
     const type: unknown = node[0];
     checkType(type);
+    if (node.length === 1 && typeof type === 'string' && type !== 'set' && type !== 'map') return;
+    const path = origin.concat(segments);
     if (node.length === 2) {
       if (!isRecord(node[1])) refuse('the children of a node are not a record');
       this.record(node[1], path, json);
@@ -182,14 +190,30 @@ class MetaCheck {
   }
 
   record(record: Record<string, unknown>, origin: string[], json: unknown): void {
+    const keys = Object.keys(record);
     // Sibling paths must not nest: superjson would apply the outer one first, and the inner one
-    // would then walk the Set or Map it made. superjson's own output never nests them.
+    // would then walk the Set or Map it made. superjson's own output never nests them. Keys of
+    // one segment each (a Set's or an array's elements) cannot nest: no tree needed for them.
+    let nested = false;
+    for (const key of keys) {
+      if (key.includes('.') || key.includes('\\')) {
+        nested = true;
+        break;
+      }
+    }
+    if (!nested) {
+      const depth = origin.length + 1;
+      if (depth > MAX_PATH_SEGMENTS) refuse('a path is too long');
+      this.budget.spend(depth * keys.length);
+      for (const key of keys) this.node(record[key], origin, [key], childAt(json, key));
+      return;
+    }
     const siblings: PathNode = {};
-    for (const key of Object.keys(record)) {
+    for (const key of keys) {
       const segments = parsePath(key);
-      const path = origin.concat(segments);
-      if (path.length > MAX_PATH_SEGMENTS) refuse('a path is too long');
-      this.budget.spend(path.length);
+      const depth = origin.length + segments.length;
+      if (depth > MAX_PATH_SEGMENTS) refuse('a path is too long');
+      this.budget.spend(depth);
       let at = siblings;
       let value = json;
       for (const segment of segments) {
@@ -202,7 +226,7 @@ class MetaCheck {
       }
       if (at.end === true || at.children !== undefined) refuse('a path lies inside a sibling path');
       at.end = true;
-      this.node(record[key], path, value);
+      this.node(record[key], origin, segments, value);
     }
   }
 

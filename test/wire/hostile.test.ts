@@ -349,6 +349,7 @@ describe('superjson annotations', () => {
     ['an unknown meta field', {}, { v: 1, extra: 1 }],
     ['a path with an invalid escape', { a: 1 }, { values: { 'a\\x': ['Date'] }, v: 1 }],
     ['a path of 65 segments', {}, { values: { [pathOf(65)]: ['Date'] }, v: 1 }],
+    ['a path to nothing in the value', { a: {} }, { values: { 'a.b': ['Date'] }, v: 1 }],
     ['paths nested in one record', { a: [1] }, { values: { a: ['set'], 'a.0': ['Date'] }, v: 1 }],
     ['an array index written as 01', [[1]], { values: { '0': ['set'], '01.0': ['Date'] }, v: 1 }],
     [
