@@ -295,7 +295,7 @@ class MetaCheck {
 
 /**
  * Throws unless `meta` is superjson 2 annotations of `json` whose decoding stays linear in
- * `payloadBytes` (see the file comment); returns the meta superjson may be given.
+ * `payloadBytes` (see the file comment): only then may superjson be given it.
  */
 export function checkSuperjsonMeta(json: unknown, meta: unknown, payloadBytes: number): void {
   if (!isRecord(meta)) refuse('meta is not a map');
