@@ -17,7 +17,9 @@ export type DContextErrorCode =
   | 'CONTEXT_TOO_LARGE'
   | 'DECODE_FAILED'
   | 'ENCODE_FAILED'
-  | 'NOT_CLONEABLE';
+  | 'NOT_CLONEABLE'
+  | 'NOT_ACCEPTED'
+  | 'BAD_SIGNATURE';
 
 // Set on every DContextError's prototype; `Symbol.for`, so the ESM and the CommonJS build (each
 // with its own class when both are loaded) recognise each other's errors with `instanceof`.

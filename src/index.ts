@@ -42,4 +42,11 @@ export {
   setMaxContextSize,
   type WireLimits,
 } from './wire/limits.js';
-export type { DebugEntry, DebugValue, DebugView, DeserializeOptions } from './wire/types.js';
+export type {
+  DebugEntry,
+  DebugValue,
+  DebugView,
+  DeserializeOptions,
+  SerializeOptions,
+  SigningKey,
+} from './wire/types.js';

@@ -9,10 +9,10 @@ import {
 } from '../store/scope-arguments.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
-import { toBase64Url } from '../wire/base64url.js';
 import { decodeSnapshot } from '../wire/decode.js';
-import { encodeSnapshot } from '../wire/encode.js';
-import type { DeserializeOptions } from '../wire/types.js';
+import { encodeSnapshot, encodeSnapshotToString } from '../wire/encode.js';
+import { checkInput, signingKeyOf } from '../wire/options.js';
+import type { DeserializeOptions, SerializeOptions } from '../wire/types.js';
 
 // Read once: the ALS instance never changes for the life of the process.
 const als = runtime.als;
@@ -57,13 +57,13 @@ export class AsyncContext extends ContextStore {
   }
 
   /** The current async context as wire bytes (see the top-level `serialize`). */
-  serialize(): Uint8Array {
-    return encodeSnapshot(this.snapshot());
+  serialize(options?: SerializeOptions | null): Uint8Array {
+    return encodeSnapshot(this.snapshot(), undefined, signingKeyOf(options, 'serialize'));
   }
 
   /** The current async context as a base64url string (see `serializeToString`). */
-  serializeToString(): string {
-    return toBase64Url(encodeSnapshot(this.snapshot()));
+  serializeToString(options?: SerializeOptions | null): string {
+    return encodeSnapshotToString(this.snapshot(), signingKeyOf(options, 'serializeToString'));
   }
 
   /**
@@ -73,7 +73,8 @@ export class AsyncContext extends ContextStore {
    * @example
    * await asyncCtx.deserialize(job.data.context, () => processJob(job));
    */
-  deserialize<R>(input: Uint8Array | string, fn: () => R, options?: DeserializeOptions): R {
+  deserialize<R>(input: Uint8Array | string, fn: () => R, options?: DeserializeOptions | null): R {
+    checkInput(input);
     return this.withContext(decodeSnapshot(input, options), fn);
   }
 

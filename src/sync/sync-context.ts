@@ -10,10 +10,10 @@ import {
 } from '../store/scope-arguments.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
-import { toBase64Url } from '../wire/base64url.js';
 import { decodeSnapshot } from '../wire/decode.js';
-import { encodeSnapshot } from '../wire/encode.js';
-import type { DeserializeOptions } from '../wire/types.js';
+import { encodeSnapshot, encodeSnapshotToString } from '../wire/encode.js';
+import { checkInput, signingKeyOf } from '../wire/options.js';
+import type { DeserializeOptions, SerializeOptions } from '../wire/types.js';
 import { ScopeGuard } from './scope-guard.js';
 
 /**
@@ -79,13 +79,13 @@ export class SyncContext extends ContextStore {
   }
 
   /** The current sync context as wire bytes (see the top-level `serialize`). */
-  serialize(): Uint8Array {
-    return encodeSnapshot(this.snapshot());
+  serialize(options?: SerializeOptions | null): Uint8Array {
+    return encodeSnapshot(this.snapshot(), undefined, signingKeyOf(options, 'serialize'));
   }
 
   /** The current sync context as a base64url string (see `serializeToString`). */
-  serializeToString(): string {
-    return toBase64Url(encodeSnapshot(this.snapshot()));
+  serializeToString(options?: SerializeOptions | null): string {
+    return encodeSnapshotToString(this.snapshot(), signingKeyOf(options, 'serializeToString'));
   }
 
   /**
@@ -95,7 +95,8 @@ export class SyncContext extends ContextStore {
    * @example
    * using guard = syncCtx.deserialize(message.headers.context);
    */
-  deserialize(input: Uint8Array | string, options?: DeserializeOptions): ScopeGuard {
+  deserialize(input: Uint8Array | string, options?: DeserializeOptions | null): ScopeGuard {
+    checkInput(input);
     return this.attach(decodeSnapshot(input, options));
   }
 

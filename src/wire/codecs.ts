@@ -16,6 +16,7 @@ import { CodecTag } from './format.js';
 import { DEFAULT_WIRE_LIMITS } from './limits.js';
 import { decodePlain, NOT_PLAIN } from './plain-decoder.js';
 import { writePlain } from './plain-encoder.js';
+import { checkSuperjsonMeta } from './superjson-meta.js';
 import type { ByteWriter } from './writer.js';
 
 /**
@@ -117,16 +118,18 @@ export function decodeMsgpack(bytes: Uint8Array, start: number, end: number): un
   return plain === NOT_PLAIN ? decoder.decode(bytes.subarray(start, end)) : plain;
 }
 
-/** Decodes a superjson payload (`[json]` or `[json, meta]`) without a registry. */
+/**
+ * Decodes a superjson payload (`[json]` or `[json, meta]`) without a registry. The meta is
+ * checked first (see superjson-meta.ts): superjson never sees annotations it did not write.
+ */
 export function decodeSuperjson(bytes: Uint8Array, start: number, end: number): unknown {
   const parts = decodeMsgpack(bytes, start, end);
   if (!Array.isArray(parts) || parts.length < 1 || parts.length > 2) {
     throw new Error('a superjson payload is [json] or [json, meta]');
   }
   const meta: unknown = parts[1];
-  if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta))) {
-    throw new Error('superjson meta must be a map');
-  }
+  if (meta === undefined) return parts[0];
+  checkSuperjsonMeta(parts[0], meta, end - start);
   // `inPlace`: the decoded tree is ours, no need for superjson's defensive copy.
   return superjson.deserialize({ json: parts[0], meta: meta as never }, { inPlace: true });
 }

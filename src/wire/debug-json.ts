@@ -1,6 +1,7 @@
+import { DContextError } from '../errors.js';
 import { currentRegistry } from '../registry/registry.js';
 import { type OpaqueEntry, readSlot } from '../store/frame.js';
-import type { Snapshot } from '../store/snapshot.js';
+import { Snapshot } from '../store/snapshot.js';
 import { codecTag } from './codecs.js';
 import { toDebugValue } from './debug-value.js';
 import { CODEC_NAMES, FORMAT_VERSION } from './format.js';
@@ -27,6 +28,12 @@ const NO_LIMITS: WireLimits = {
  * logger.debug({ context: toDebugJSON(snapshot()) }, 'incoming');
  */
 export function toDebugJSON(snapshot: Snapshot): DebugView {
+  if (!(snapshot instanceof Snapshot)) {
+    throw new DContextError(
+      'INVALID_ARGUMENT',
+      `toDebugJSON expects a Snapshot (from snapshot() or deserialize()) (got ${snapshot === null ? 'null' : typeof snapshot})`,
+    );
+  }
   const definitions = currentRegistry().definitions;
   const values = snapshot.values;
   const entries: DebugEntry[] = [];

@@ -5,7 +5,7 @@
  */
 import { DContextError } from '../errors.js';
 import type { KeyDefinition } from '../registry/types.js';
-import { readPayload } from './codecs.js';
+import { codecTag, readPayload } from './codecs.js';
 import { CODEC_NAMES, headerCodec, headerVersion } from './format.js';
 import type { RawEntry } from './parse.js';
 
@@ -32,6 +32,15 @@ export function decodeEntry(
   const name = definition.name;
   const version = headerVersion(entry.header);
   const tag = headerCodec(entry.header);
+  // The receiver's registration decides the codec: a key registered with MessagePack must not
+  // hand a sender's payload to superjson (or a custom codec), whatever the entry's tag says.
+  const expected = codecTag(definition.codec);
+  if (tag !== expected) {
+    throw entryError(
+      name,
+      `it was sent with codec '${CODEC_NAMES[tag]}' but is registered here with codec '${CODEC_NAMES[expected]}'; register the key with the same codec on both sides`,
+    );
+  }
   let value: unknown;
   try {
     value = readPayload(bytes, entry.payload, entry.end, tag, definition.codec);

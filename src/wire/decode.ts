@@ -12,12 +12,13 @@ import { type ChainNode, chainFromNames } from '../store/scope-chain.js';
 import { Snapshot } from '../store/snapshot.js';
 import { decodeEntry, entryError } from './decode-entry.js';
 import { CodecTag, entryHeader, FORMAT_VERSION, headerCodec, headerVersion } from './format.js';
-import { DEFAULT_WIRE_LIMITS, resolveLimits, tooLarge } from './limits.js';
+import { DEFAULT_WIRE_LIMITS, tooLarge } from './limits.js';
+import { type Acceptance, resolveDeserializeOptions } from './options.js';
 import { parseContext, type RawEntry } from './parse.js';
 import { plainBound } from './plain-clone.js';
 import { writePlain } from './plain-encoder.js';
 import { malformed } from './scan.js';
-import type { DeserializeOptions } from './types.js';
+import { verifySignature } from './signature.js';
 import { type DropReporter, WireValue } from './wire-value.js';
 import { ByteWriter } from './writer.js';
 
@@ -30,16 +31,22 @@ const PAD = 0x3d;
  */
 export function inputBytes(input: unknown, limit: number): Uint8Array {
   if (typeof input === 'string') {
+    // Base64url as written, or standard base64 (`+`, `/`, `=` padding) as proxies and other
+    // languages' encoders often re-emit it: Node's decoder reads both alphabets.
     let length = input.length;
     if (length > 0 && input.charCodeAt(length - 1) === PAD) length--;
     if (length > 0 && input.charCodeAt(length - 1) === PAD) length--;
     const size = Math.floor((length * 3) / 4);
     if (size > limit) throw tooLarge(size, limit, 'deserialize');
-    // Node's decoder stops at (or skips) characters outside the alphabet, so a short result
-    // means the string was not base64url (a regex test would cost more than the decoding).
+    // Node's decoder stops at (or skips) characters outside the alphabets, so a short result
+    // means the string was not base64 (a regex test would cost more than the decoding).
     const buffer = Buffer.from(input, 'base64url');
-    if (buffer.length !== size || length % 4 === 1) {
-      throw malformed('the string is not base64url', 0);
+    if (
+      buffer.length !== size ||
+      length % 4 === 1 ||
+      (length !== input.length && input.length % 4 !== 0)
+    ) {
+      throw malformed('the string is not base64url (nor standard base64)', 0);
     }
     return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
   }
@@ -61,7 +68,21 @@ export function inputBytes(input: unknown, limit: number): Uint8Array {
 }
 
 function warnDropped(error: DContextError): void {
-  process.emitWarning(error.message, { type: 'DContextWarning', code: 'DCONTEXT_DECODE' });
+  const code = error.code === 'NOT_ACCEPTED' ? 'DCONTEXT_NOT_ACCEPTED' : 'DCONTEXT_DECODE';
+  process.emitWarning(error.message, { type: 'DContextWarning', code });
+}
+
+/** The `NOT_ACCEPTED` report of an entry the receiver's `accept` option does not name. */
+function notAccepted(name: string): DContextError {
+  return new DContextError(
+    'NOT_ACCEPTED',
+    `context entry '${name}' from the wire was dropped: this receiver does not accept it from this input (deserialize option accept)`,
+    name,
+  );
+}
+
+function accepts(accept: Acceptance, name: string): boolean {
+  return accept === 'all' || (accept !== 'none' && accept.has(name));
 }
 
 /** Any failure as the `DECODE_FAILED` the contract promises. */
@@ -79,13 +100,16 @@ function asDecodeError(error: unknown): DContextError {
 const TAKEN: unique symbol = Symbol('taken');
 
 /** Parses `input` into a snapshot; see `deserialize` for the contract. */
-export function decodeSnapshot(input: unknown, options: DeserializeOptions = {}): Snapshot {
+export function decodeSnapshot(input: unknown, options?: unknown): Snapshot {
   const registry = currentRegistry();
-  const limits = resolveLimits(options.limits);
-  const eager = options.onDecodeError === 'throw';
-  const report: DropReporter = options.onDroppedEntry ?? warnDropped;
+  const resolved = resolveDeserializeOptions(options);
+  const { limits, eager, accept } = resolved;
+  const report: DropReporter = resolved.report ?? warnDropped;
   try {
-    const bytes = inputBytes(input, runtime.maxContextSize);
+    let bytes = inputBytes(input, runtime.maxContextSize);
+    if (resolved.verifyKeys !== undefined) {
+      bytes = bytes.subarray(0, verifySignature(bytes, resolved.verifyKeys));
+    }
     const { chain, entries } = parseContext(bytes, limits);
     // Decoded lazily, entries wait past the slots (see store/frame.ts): room for them up front.
     const size = registry.size;
@@ -100,12 +124,17 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
         unknownNames ??= new Set();
         if (unknownNames.has(entry.name)) throw duplicate(entry);
         unknownNames.add(entry.name);
+        if (!accepts(accept, entry.name)) {
+          report(notAccepted(entry.name));
+          continue;
+        }
         reason = 'unknown-key';
       } else {
         const index = definition.index;
         if (entryAt(values, index) !== undefined) throw duplicate(entry);
         const version = headerVersion(entry.header);
-        if (headerCodec(entry.header) === CodecTag.reserved) reason = 'unknown-codec';
+        if (!accepts(accept, entry.name)) report(notAccepted(entry.name));
+        else if (headerCodec(entry.header) === CodecTag.reserved) reason = 'unknown-codec';
         else if (version > definition.version) reason = 'newer-version';
         else if (definition.local || version < 1) {
           const error = entryError(
@@ -124,7 +153,7 @@ export function decodeSnapshot(input: unknown, options: DeserializeOptions = {})
         values[index] = TAKEN;
         taken = true;
       }
-      if (reason !== undefined && options.unknownEntries !== 'drop') {
+      if (reason !== undefined && !resolved.dropUnknown) {
         const raw = bytes.subarray(entry.start, entry.end);
         const version = headerVersion(entry.header);
         (opaque ??= []).push({ name: entry.name, version, raw, reason });

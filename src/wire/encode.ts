@@ -13,6 +13,7 @@ import type { Snapshot } from '../store/snapshot.js';
 import { codecTag, writePayload } from './codecs.js';
 import { entryHeader, FORMAT_VERSION } from './format.js';
 import { tooLarge } from './limits.js';
+import { type HmacKey, tagOf } from './signature.js';
 import { WireValue } from './wire-value.js';
 import { ByteWriter, RawRun } from './writer.js';
 
@@ -88,16 +89,20 @@ export interface EncodedLayout {
 }
 
 /** Serializes `snapshot`; throws `CONTEXT_TOO_LARGE` or `ENCODE_FAILED` and returns nothing then. */
-export function encodeSnapshot(snapshot: Snapshot, layout?: EncodedLayout): Uint8Array {
-  return encodeWith(snapshot, layout, takeBytes);
+export function encodeSnapshot(
+  snapshot: Snapshot,
+  layout?: EncodedLayout,
+  signingKey?: HmacKey,
+): Uint8Array {
+  return encodeWith(snapshot, layout, takeBytes, signingKey);
 }
 
 /**
  * `toBase64Url(encodeSnapshot(snapshot))`, without the intermediate copy of the bytes: the string
  * is made straight from the encoder's buffer.
  */
-export function encodeSnapshotToString(snapshot: Snapshot): string {
-  return encodeWith(snapshot, undefined, takeBase64Url);
+export function encodeSnapshotToString(snapshot: Snapshot, signingKey?: HmacKey): string {
+  return encodeWith(snapshot, undefined, takeBase64Url, signingKey);
 }
 
 const takeBytes = (writer: ByteWriter): Uint8Array => writer.take();
@@ -107,6 +112,7 @@ function encodeWith<R>(
   snapshot: Snapshot,
   layout: EncodedLayout | undefined,
   take: (writer: ByteWriter) => R,
+  signingKey: HmacKey | undefined,
 ): R {
   const registry = currentRegistry();
   const definitions = registry.definitions;
@@ -154,6 +160,7 @@ function encodeWith<R>(
     }
     for (const { raw } of forwarded) run.add(writer, raw, 0, raw.length);
     run.flush(writer);
+    if (signingKey !== undefined) writer.bin(tagOf(signingKey, writer.bytes, writer.pos));
     if (writer.pos > limit) throw tooLarge(writer.pos, limit, 'serialize');
     return take(writer);
   } finally {

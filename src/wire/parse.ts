@@ -7,6 +7,7 @@ import { FORMAT_VERSION } from './format.js';
 import type { WireLimits } from './limits.js';
 import { decodeName } from './names.js';
 import { malformed, overLimit, readLength, skipValue } from './scan.js';
+import { hasTagShape } from './signature.js';
 
 /** One entry located in the input: offsets into the message bytes. */
 export interface RawEntry {
@@ -95,12 +96,7 @@ class Cursor {
 export function parseContext(bytes: Uint8Array, limits: WireLimits): RawContext {
   if (bytes.length === 0) throw malformed('empty input', 0);
   const format = bytes[0]!;
-  if (format !== FORMAT_VERSION) {
-    throw new DContextError(
-      'DECODE_FAILED',
-      `cannot deserialize context: wire format version ${format} is not supported (this dcontext reads version ${FORMAT_VERSION}); upgrade dcontext on this side, or check that the input is dcontext wire data`,
-    );
-  }
+  if (format !== FORMAT_VERSION) throw unsupportedFormat(bytes);
   const cursor = new Cursor(bytes, limits, 1);
   const chainLength = cursor.arrayLength(limits.maxChainLength, 'scope chain');
   const chain = new Array<string>(chainLength);
@@ -111,10 +107,33 @@ export function parseContext(bytes: Uint8Array, limits: WireLimits): RawContext 
   if (items % 3 !== 0) throw malformed('entry list length is not a multiple of 3', at);
   const entries = new Array<RawEntry>(items / 3);
   for (let i = 0; i < entries.length; i++) entries[i] = readEntry(cursor);
-  if (cursor.pos !== bytes.length) {
+  // A signed message ends with its tag; without verifyKeys the receiver ignores it.
+  if (cursor.pos !== bytes.length && !hasTagShape(bytes, cursor.pos)) {
     throw malformed(`${bytes.length - cursor.pos} unexpected trailing bytes`, cursor.pos);
   }
   return { chain, entries };
+}
+
+/**
+ * Why a message that does not start with format byte 1 is refused. Every format starts with its
+ * version as a MessagePack positive fixint, followed (in format 1, and kept so) by the scope
+ * chain's array: such a start is a newer dcontext; anything else is not dcontext data at all.
+ */
+function unsupportedFormat(bytes: Uint8Array): DContextError {
+  const format = bytes[0]!;
+  const next = bytes[1];
+  const array =
+    next !== undefined && ((next >= 0x90 && next <= 0x9f) || next === 0xdc || next === 0xdd);
+  if (format > FORMAT_VERSION && format < 0x80 && array) {
+    return new DContextError(
+      'DECODE_FAILED',
+      `cannot deserialize context: it is in a newer dcontext wire format (${format}) than this dcontext reads (${FORMAT_VERSION}); upgrade dcontext on this side`,
+    );
+  }
+  return new DContextError(
+    'DECODE_FAILED',
+    `cannot deserialize context: the input is not dcontext wire data (it does not start with format byte ${FORMAT_VERSION} and a scope chain); check what was passed - the value of serialize() or serializeToString()`,
+  );
 }
 
 function readEntry(cursor: Cursor): RawEntry {

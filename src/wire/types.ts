@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { DContextError } from '../errors.js';
 import type { CodecName } from './format.js';
 import type { WireLimits } from './limits.js';
@@ -26,6 +27,36 @@ export interface DeserializeOptions {
   readonly unknownEntries?: 'keep' | 'drop';
   /** Overrides of the decoding bounds (see {@link WireLimits}). */
   readonly limits?: Partial<WireLimits>;
+  /**
+   * Which keys this input may set: `'all'` (default), `'none'`, or a list of key names or
+   * `ContextKey`s. Every other entry - registered, unknown or of a newer version - is dropped
+   * (never forwarded) and reported to `onDroppedEntry` with code `NOT_ACCEPTED`, naming the key.
+   * Anyone who can send the input can set any key it accepts: at an edge that faces untrusted
+   * callers, pass the list of keys they may set.
+   */
+  readonly accept?: 'all' | 'none' | readonly (string | { readonly name: string })[];
+  /**
+   * HMAC keys the input must be signed with (see `SerializeOptions.signingKey`): the current one
+   * and, during a rotation, the previous ones. An input without a valid tag for one of them
+   * throws `BAD_SIGNATURE` before anything else in it is read. Without this option a signed
+   * input is accepted and its tag ignored.
+   */
+  readonly verifyKeys?: readonly SigningKey[];
+}
+
+/**
+ * An HMAC-SHA256 key: a string (its UTF-8 bytes), bytes, or a secret `KeyObject`; at least 16
+ * bytes (32 random bytes recommended).
+ */
+export type SigningKey = string | Uint8Array | KeyObject;
+
+/** Options of `serialize` and `serializeToString`. */
+export interface SerializeOptions {
+  /**
+   * Appends an HMAC-SHA256 tag of the message made with this key, for receivers that pass
+   * `verifyKeys` (see docs/wire-format.md, "Sign a context").
+   */
+  readonly signingKey?: SigningKey;
 }
 
 /** A JSON-compatible value, as shown in debug views. */

@@ -1,6 +1,9 @@
 import { encode } from '@msgpack/msgpack';
-import { beforeAll, describe, expect, it } from 'vitest';
+import superjson from 'superjson';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  asyncCtx,
+  type DContextError,
   deserialize,
   get,
   initialize,
@@ -9,8 +12,10 @@ import {
   scope,
   scopeChain,
   serialize,
+  serializeToString,
   set,
   syncCtx,
+  toDebugJSON,
 } from '../../src/index.js';
 import { concat, entryBytes, wireBytes } from './support/wire-bytes.js';
 
@@ -24,20 +29,102 @@ const ignore = (): void => {};
 const failed = (pattern: RegExp = /./) =>
   expect.objectContaining({ code: 'DECODE_FAILED', message: expect.stringMatching(pattern) });
 
-describe('malformed input is DECODE_FAILED', () => {
+describe('arguments of the wrong type are INVALID_ARGUMENT', () => {
+  const invalid = (pattern: RegExp) =>
+    expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(pattern) });
+
   it.each([
     ['undefined', undefined],
     ['null', null],
     ['a number', 42],
     ['an object', { bytes: [1] }],
     ['an array', [1, 0x90, 0x90]],
-  ])('rejects %s as input', (_label, input) => {
-    expect(() => deserialize(input as never)).toThrow(failed(/Uint8Array|string/));
+  ])('refuses %s as input, in every deserialize', (_label, input) => {
+    const expected = invalid(/Uint8Array from serialize\(\) or the string/);
+    expect(() => deserialize(input as never)).toThrow(expected);
+    expect(() => asyncCtx.deserialize(input as never, () => 1)).toThrow(expected);
+    expect(() => syncCtx.deserialize(input as never)).toThrow(expected);
   });
 
   it.each([
+    ['null', null],
+    ['an empty object', {}],
+    ['a string', 'snapshot'],
+  ])('refuses %s as the snapshot to serialize or show', (_label, value) => {
+    const expected = invalid(/expects a Snapshot/);
+    expect(() => serialize(value as never)).toThrow(expected);
+    expect(() => serializeToString(value as never)).toThrow(expected);
+    expect(() => toDebugJSON(value as never)).toThrow(expected);
+  });
+
+  it('takes null or undefined options as no options', () => {
+    const bytes = syncCtx.scope(() => {
+      syncCtx.set(requestId, 'r-1');
+      return serialize(undefined, null);
+    });
+    expect(serializeToString(undefined, null)).toBe('AZCQ');
+    expect(deserialize(bytes, null).get(requestId)).toBe('r-1');
+    expect(deserialize(bytes, undefined).get(requestId)).toBe('r-1');
+    expect(asyncCtx.deserialize(bytes, () => get(requestId), null)).toBe('r-1');
+    using _guard = syncCtx.deserialize(bytes, null);
+    expect(syncCtx.get(requestId)).toBe('r-1');
+  });
+
+  it.each([
+    ['options that are a number', 42, /options must be an object/],
+    ['options that are a string', 'throw', /options must be an object/],
+    [
+      'an unknown onDecodeError',
+      { onDecodeError: 'ignore' },
+      /onDecodeError must be 'drop' or 'throw'/,
+    ],
+    [
+      'an unknown unknownEntries',
+      { unknownEntries: 'forward' },
+      /unknownEntries must be 'keep' or 'drop'/,
+    ],
+    [
+      'an onDroppedEntry that is not a function',
+      { onDroppedEntry: 'log' },
+      /onDroppedEntry must be a function/,
+    ],
+    ['limits that are a number', { limits: 5 }, /limits must be an object/],
+    [
+      'an accept that is a string',
+      { accept: 'request_id' },
+      /accept must be 'all', 'none' or a list/,
+    ],
+    ['an accept listing a number', { accept: ['request_id', 7] }, /accept lists number/],
+    [
+      'verifyKeys that is one key',
+      { verifyKeys: 'k'.repeat(32) },
+      /verifyKeys must be a non-empty list/,
+    ],
+    ['an empty verifyKeys', { verifyKeys: [] }, /verifyKeys must be a non-empty list/],
+  ])('refuses %s', (_label, options, pattern) => {
+    expect(() => deserialize(new Uint8Array([1, 0x90, 0x90]), options as never)).toThrow(
+      invalid(pattern),
+    );
+  });
+});
+
+describe('malformed input is DECODE_FAILED', () => {
+  it.each([
     ['empty bytes', new Uint8Array(0), /empty input/],
-    ['an unknown format version', new Uint8Array([2, 0x90, 0x90]), /format version 2/],
+    [
+      'a newer format (2, then an array)',
+      new Uint8Array([2, 0x90, 0x90]),
+      /newer dcontext wire format \(2\).*upgrade dcontext on this side/,
+    ],
+    [
+      'a newer format (9, array16)',
+      new Uint8Array([9, 0xdc, 0, 0]),
+      /newer dcontext wire format \(9\)/,
+    ],
+    ['format byte 0', new Uint8Array([0, 0x90, 0x90]), /not dcontext wire data/],
+    ['a small number then no array', new Uint8Array([2, 0xc0]), /not dcontext wire data/],
+    ['a first byte over 127', new Uint8Array([0x85, 0x90, 0x90]), /not dcontext wire data/],
+    ['a JSON text', new TextEncoder().encode('{"a":1}'), /not dcontext wire data/],
     [
       'a chain that is not an array',
       new Uint8Array([1, 0xc0, 0x90]),
@@ -59,6 +146,27 @@ describe('malformed input is DECODE_FAILED', () => {
     ['invalid UTF-8 in a key name', concat([1, 0x90, 0x93, 0xa2, 0xc3, 0x28, 0x04, 0xc0]), /UTF-8/],
   ])('rejects %s', (_label, bytes, pattern) => {
     expect(() => deserialize(bytes)).toThrow(failed(pattern));
+  });
+
+  it('reads standard base64 (+, /, = padding) as well as base64url', () => {
+    const bytes = syncCtx.scope('s', () => {
+      // 0xfb 0xff: base64url '-_', standard base64 '+/'.
+      syncCtx.set(data, new Uint8Array([0xfb, 0xff, 0xfe]));
+      return serialize();
+    });
+    const url = Buffer.from(bytes).toString('base64url');
+    const standard = Buffer.from(bytes).toString('base64');
+    expect(url).toMatch(/[-_]/);
+    expect(standard).toMatch(/[+/]/);
+    expect(standard).toMatch(/=$/);
+    for (const text of [
+      url,
+      standard,
+      standard.replace(/=+$/, ''),
+      `${url}${'='.repeat((4 - (url.length % 4)) % 4)}`,
+    ]) {
+      expect(deserialize(text).get(data)).toEqual(new Uint8Array([0xfb, 0xff, 0xfe]));
+    }
   });
 
   it('rejects every truncation of a valid message', () => {
@@ -96,12 +204,28 @@ describe('malformed input is DECODE_FAILED', () => {
   });
 
   it.each([
+    ['hello-world', 'hello-world'],
+    ['a UUID', '123e4567-e89b-12d3-a456-426614174000'],
+    ['a JWT', 'eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo'],
+  ])('says %s is not dcontext wire data (not a newer format)', (_label, text) => {
+    expect(() => deserialize(text)).toThrow(failed(/not dcontext wire data/));
+    expect(() => deserialize(text)).not.toThrow(/upgrade/);
+  });
+
+  it.each([
     ['characters outside base64url', 'AQ!!'],
     ['one character too many', 'AZCQA'],
     ['padding in the middle', 'AQ=A'],
     ['too much padding', 'AZCQ==='],
     ['non-ASCII', 'AZCQé'],
     ['an empty string', ''],
+    ['a space', 'AZ CQ'],
+    ['a line break', 'AZCQ\n'],
+    ['a dot', 'AZ.CQ'],
+    ['a percent escape', 'AZCQ%3D'],
+    ['one padding character short', 'AZCQAQ='],
+    ['padding after a complete group', 'AZCQ='],
+    ['padding then more data', 'AZCQ==AZCQ'],
   ])('rejects a string with %s', (_label, text) => {
     expect(() => deserialize(text)).toThrow(failed());
   });
@@ -188,5 +312,111 @@ describe('the current context', () => {
     expect(received.get(requestId)).toBe('abc');
     bytes.fill(0);
     expect(received.get(requestId)).toBe('abc');
+  });
+});
+
+describe('superjson annotations', () => {
+  // A key registered with superjson; the payload is `[json, meta]` as MessagePack.
+  const sendRich = (json: unknown, meta: unknown): Uint8Array =>
+    wireBytes([], [{ name: 'rich', version: 1, codec: 1, value: [json, meta] }]);
+
+  function readDropped(bytes: Uint8Array): DContextError[] {
+    const dropped: DContextError[] = [];
+    expect(deserialize(bytes, { onDroppedEntry: (e) => dropped.push(e) }).get(rich)).toBe(
+      undefined,
+    );
+    return dropped;
+  }
+
+  const pathOf = (segments: number): string =>
+    Array.from({ length: segments }, () => 'a').join('.');
+
+  it.each([
+    [
+      'values that is a string (superjson recursed until the stack overflowed)',
+      null,
+      { values: 'a' },
+    ],
+    ['values that is a string, with v', null, { values: 'a', v: 1 }],
+    ['values that is a number', {}, { values: 7, v: 1 }],
+    ['a node of three items', {}, { values: ['Date', {}, 1], v: 1 }],
+    ['an unknown type', { a: 1 }, { values: { a: ['function'] }, v: 1 }],
+    ['a composite type without a name', { a: 1 }, { values: { a: [['class']] }, v: 1 }],
+    ['children that are a string', { a: [] }, { values: { a: ['set', 'x'] }, v: 1 }],
+    ['a record value that is a string', { a: 1 }, { values: { a: 'Date' }, v: 1 }],
+    ['no version', { a: '1' }, { values: { a: ['bigint'] } }],
+    ['legacy version 0', { a: '1' }, { values: { a: ['bigint'] }, v: 0 }],
+    ['an unknown meta field', {}, { v: 1, extra: 1 }],
+    ['a path with an invalid escape', { a: 1 }, { values: { 'a\\x': ['Date'] }, v: 1 }],
+    ['a path of 65 segments', {}, { values: { [pathOf(65)]: ['Date'] }, v: 1 }],
+    ['a path to nothing in the value', { a: {} }, { values: { 'a.b': ['Date'] }, v: 1 }],
+    ['paths nested in one record', { a: [1] }, { values: { a: ['set'], 'a.0': ['Date'] }, v: 1 }],
+    ['an array index written as 01', [[1]], { values: { '0': ['set'], '01.0': ['Date'] }, v: 1 }],
+    [
+      'a typed array over a number',
+      { a: 1e9 },
+      { values: { a: [['typed-array', 'Float64Array']] }, v: 1 },
+    ],
+    ['references that are a number', {}, { referentialEqualities: 5, v: 1 }],
+    ['a reference list of numbers', { a: {} }, { referentialEqualities: { a: [1] }, v: 1 }],
+    ['root references of four parts', {}, { referentialEqualities: [[], {}, {}, {}], v: 1 }],
+  ])('refuses %s before superjson sees it', (_label, json, meta) => {
+    const handed = vi.spyOn(superjson, 'deserialize');
+    try {
+      const dropped = readDropped(sendRich(json, meta));
+      expect(dropped).toEqual([
+        expect.objectContaining({
+          code: 'DECODE_FAILED',
+          key: 'rich',
+          message: expect.stringContaining('invalid superjson annotations'),
+        }),
+      ]);
+      expect(handed).not.toHaveBeenCalled();
+    } finally {
+      handed.mockRestore();
+    }
+  });
+
+  it('refuses references that would walk deep into a large Set, before superjson sees them', () => {
+    // What superjson itself writes for a Set of 1800 objects that all share one object: every
+    // reference walks the Set from its start (~70-145 ms at 63 KiB before this check).
+    const shared = { id: 1 };
+    const value = {
+      owner: shared,
+      members: new Set(Array.from({ length: 1800 }, () => ({ shared }))),
+    };
+    const { json, meta } = superjson.serialize(value);
+    const handed = vi.spyOn(superjson, 'deserialize');
+    try {
+      const dropped = readDropped(sendRich(json, meta));
+      expect(dropped[0]?.message).toMatch(/more work than the payload size allows/);
+      expect(handed).not.toHaveBeenCalled();
+    } finally {
+      handed.mockRestore();
+    }
+  });
+
+  it('still decodes what superjson writes, references into small Sets included', () => {
+    const shared = { id: 1 };
+    const value = {
+      at: new Date(0),
+      big: 12n,
+      gone: undefined,
+      zero: -0,
+      nan: Number.NaN,
+      url: new URL('https://example.com/a'),
+      pattern: /a+b/gi,
+      bytes: new Uint8Array([1, 2]),
+      map: new Map<unknown, unknown>([[new Date(1), new Set([1n, shared])]]),
+      owner: shared,
+      members: new Set([{ shared }, { shared }, shared]),
+      'dot.ted': { 'back\\slash': new Date(2) },
+      list: [[new Date(3)], { '01': new Date(4), '1': new Date(5) }],
+    };
+    const { json, meta } = superjson.serialize(value);
+    const received = deserialize(sendRich(json, meta), { onDecodeError: 'throw' }).get(rich);
+    expect(received).toEqual(value);
+    const back = received as typeof value;
+    expect(back.owner).toBe(([...back.members][0] as { shared: unknown }).shared);
   });
 });

@@ -7,6 +7,7 @@ import { Decoder, Encoder, encode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type DContextError,
   deserialize,
   initialize,
   isDContextError,
@@ -104,10 +105,17 @@ function hasKey(value: unknown, names: readonly string[]): boolean {
 }
 
 /** The hostile-input contract for one input; returns whether it was accepted. */
+/** A dropped entry is fine; one dropped because a decoder overflowed the stack is not. */
+function refuseOverflow(error: DContextError): void {
+  if (error.cause instanceof RangeError) {
+    throw new Error(`a decoder overflowed the stack: ${error.message}`);
+  }
+}
+
 function survives(input: Uint8Array | string): boolean {
   let received: Snapshot;
   try {
-    received = deserialize(input, { onDroppedEntry: ignore });
+    received = deserialize(input, { onDroppedEntry: refuseOverflow });
   } catch (error) {
     if (!isDContextError(error, 'DECODE_FAILED') && !isDContextError(error, 'CONTEXT_TOO_LARGE')) {
       throw error;
@@ -246,6 +254,29 @@ describe('round trip (property)', () => {
 const corpus: Uint8Array[] = [];
 beforeAll(() => {
   corpus.push(
+    // Hostile superjson annotations (issue #10): each once made superjson's decoder recurse
+    // until the stack overflowed, or walk a Set from its start on every reference.
+    wireBytes(
+      [],
+      [
+        { name: 'b', version: 1, codec: 1, value: [null, { values: 'a' }] },
+        { name: 'a', version: 1, codec: 1, value: [{ a: 1 }, { values: { a: ['Date'] }, v: 1 }] },
+      ],
+    ),
+    wireBytes(
+      [],
+      [
+        {
+          name: 'b',
+          version: 1,
+          codec: 1,
+          value: [
+            { s: [{}, {}, {}], o: {} },
+            { values: { s: ['set'] }, referentialEqualities: { o: ['s.2', 's.1', 's.0'] }, v: 1 },
+          ],
+        },
+      ],
+    ),
     syncCtx.scope('gateway', () =>
       syncCtx.scope('api', () => {
         syncCtx.set(plain, { user: { id: 'u1', roles: ['admin', 'ops'] }, n: [1, -2, 3.5] });
@@ -319,7 +350,67 @@ function mutate(source: Uint8Array, mutations: readonly Mutation[]): Uint8Array 
   return new Uint8Array(bytes);
 }
 
+// Annotations in and around superjson's grammar (see src/wire/superjson-meta.ts).
+const segment = fc.constantFrom('a', '0', '1', '01', '', ' ', 'x\\.y', '__proto__', 'b\\');
+const annotationPath = fc.array(segment, { maxLength: 5 }).map((parts) => parts.join('.'));
+const annotationType = fc.oneof(
+  fc.constantFrom('undefined', 'bigint', 'Date', 'set', 'map', 'number', 'Error', 'regexp', 'URL'),
+  fc.tuple(fc.constantFrom('class', 'typed-array', 'custom', 'symbol', 'x'), fc.string()),
+  fc.jsonValue({ maxDepth: 1 }),
+);
+const annotations = fc.letrec<{ node: unknown; record: unknown; tree: unknown }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small' },
+    fc.tuple(annotationType),
+    fc.tuple(annotationType, tie('record')),
+    fc.jsonValue({ maxDepth: 1 }),
+  ),
+  record: fc.dictionary(annotationPath, tie('node'), { maxKeys: 4 }),
+  tree: fc.oneof(tie('node'), tie('record'), fc.string(), fc.integer()),
+}));
+const references = fc.oneof(
+  fc.dictionary(annotationPath, fc.array(annotationPath, { maxLength: 4 }), { maxKeys: 4 }),
+  fc.tuple(fc.array(annotationPath, { maxLength: 4 })),
+  fc.tuple(
+    fc.array(annotationPath, { maxLength: 4 }),
+    fc.dictionary(annotationPath, fc.array(annotationPath, { maxLength: 4 })),
+  ),
+  fc.jsonValue({ maxDepth: 2 }),
+);
+const meta = fc.record(
+  {
+    values: annotations.tree,
+    referentialEqualities: references,
+    v: fc.constantFrom(1, 1, 1, 0, '1'),
+  },
+  { requiredKeys: [] },
+);
+const annotatedJson = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constantFrom(null, 0, 1, '1', 'a', '2020-01-01', '/a/g', 'https://x.y'),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(segment, tie('value'), { maxKeys: 4 }),
+  ),
+}));
+
 describe('hostile input (property)', () => {
+  it('random superjson annotations are refused or decoded, never overflowing the stack', () => {
+    let decoded = 0;
+    fc.assert(
+      fc.property(annotatedJson.value, meta, (json, annotationsOf) => {
+        const bytes = wireBytes(
+          [],
+          [{ name: 'b', version: 1, codec: 1, value: [json, annotationsOf] }],
+        );
+        if (survives(bytes) && deserialize(bytes, { onDroppedEntry: ignore }).has(rich)) decoded++;
+      }),
+      { numRuns: 10_000 },
+    );
+    // The generator reaches superjson, not only the grammar check.
+    expect(decoded).toBeGreaterThan(100);
+  });
+
   it('random bytes yield a Snapshot or a DContextError', () => {
     const input = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),

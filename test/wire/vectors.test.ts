@@ -4,8 +4,10 @@
  * version instead of changing how version 1 reads or writes.
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import superjson from 'superjson';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  type DContextError,
   deserialize,
   initialize,
   type Snapshot,
@@ -94,6 +96,51 @@ describe('golden vectors of format 1', () => {
       syncCtx.scope('処理', () => serializeWith({ ключ: '👋 héllo' })),
     );
     expect(again).toEqual(vector('unicode'));
+  });
+
+  it('signed: verifies with its key, refuses another, and the same context signs to the same bytes', () => {
+    const key = 'dcontext-golden-vector-key-000001';
+    const received = deserialize(vector('signed'), { verifyKeys: [key] });
+    expect(received.scopeChain).toEqual(['http']);
+    expect(values(received, ['request_id', 'tenant'])).toEqual({
+      request_id: 'r-1',
+      tenant: 'acme',
+    });
+    expect(() =>
+      deserialize(vector('signed'), { verifyKeys: ['another-key-of-32-bytes-00000000'] }),
+    ).toThrow(expect.objectContaining({ code: 'BAD_SIGNATURE' }));
+    const again = syncCtx.scope('http', () => {
+      syncCtx.set('request_id', 'r-1');
+      syncCtx.set('tenant', 'acme');
+      return serialize(undefined, { signingKey: key });
+    });
+    expect(again).toEqual(vector('signed'));
+  });
+
+  it('hostile-superjson: every entry is refused before superjson sees it, naming the key', () => {
+    const handed = vi.spyOn(superjson, 'deserialize');
+    const dropped: DContextError[] = [];
+    try {
+      const received = deserialize(vector('hostile-superjson'), {
+        onDroppedEntry: (error) => dropped.push(error),
+      });
+      expect([received.get('rich'), received.get('user'), received.get('annotated')]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      expect(handed).not.toHaveBeenCalled();
+    } finally {
+      handed.mockRestore();
+    }
+    expect(dropped.map((error) => [error.code, error.key])).toEqual([
+      ['DECODE_FAILED', 'rich'],
+      ['DECODE_FAILED', 'user'],
+      ['DECODE_FAILED', 'annotated'],
+    ]);
+    expect(dropped[1]!.message).toMatch(
+      /codec 'superjson' but is registered here with codec 'msgpack'/,
+    );
   });
 
   it('every vector reads without a registry (what `dcontext decode` shows)', () => {

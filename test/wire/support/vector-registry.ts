@@ -64,5 +64,7 @@ export function vectorRegistry(): RegistryBuilder {
   builder.register('rich', { codec: 'superjson' });
   builder.register('point', { codec: pointCodec });
   builder.register('ключ');
+  // The hostile-superjson vector's third entry.
+  builder.register('annotated', { codec: 'superjson' });
   return builder;
 }

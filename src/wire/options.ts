@@ -1,0 +1,144 @@
+/**
+ * The checks at the public wire doors: arguments of the wrong type and option values that mean
+ * nothing are `INVALID_ARGUMENT` (saying what was expected), never a raw `TypeError`; `null` and
+ * `undefined` options mean "no options". Bad *content* of an input stays `DECODE_FAILED`.
+ */
+import { DContextError } from '../errors.js';
+import { Snapshot } from '../store/snapshot.js';
+import { DEFAULT_WIRE_LIMITS, resolveLimits, type WireLimits } from './limits.js';
+import { type HmacKey, hmacKey } from './signature.js';
+import type { DeserializeOptions, SerializeOptions } from './types.js';
+
+function invalid(message: string): DContextError {
+  return new DContextError('INVALID_ARGUMENT', message);
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
+}
+
+/** `options` as an object, or undefined for `null`/`undefined`. */
+function optionsObject<T>(options: unknown, door: string): T | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw invalid(`${door} options must be an object (got ${describeValue(options)})`);
+  }
+  return options as T;
+}
+
+/** Throws `INVALID_ARGUMENT` unless `snapshot` is a Snapshot or undefined (the current context). */
+export function checkSnapshot(snapshot: unknown, door: string): void {
+  if (snapshot !== undefined && !(snapshot instanceof Snapshot)) {
+    throw invalid(
+      `${door} expects a Snapshot (from snapshot() or deserialize()), or nothing for the current context (got ${describeValue(snapshot)})`,
+    );
+  }
+}
+
+/** Throws `INVALID_ARGUMENT` unless `input` is a string or bytes. */
+export function checkInput(input: unknown): void {
+  if (typeof input !== 'string' && !ArrayBuffer.isView(input)) {
+    throw invalid(
+      `deserialize expects the Uint8Array from serialize() or the string from serializeToString() (got ${describeValue(input)})`,
+    );
+  }
+}
+
+/** The signing key of `serialize` options, checked; undefined when the message is not signed. */
+export function signingKeyOf(options: unknown, door: string): HmacKey | undefined {
+  const object = optionsObject<SerializeOptions>(options, door);
+  if (object?.signingKey === undefined) return undefined;
+  return hmacKey(object.signingKey, `${door} signingKey`);
+}
+
+/** Which keys an input may set: every key, none, or the named ones. */
+export type Acceptance = 'all' | 'none' | ReadonlySet<string>;
+
+/** `deserialize`'s options, checked and resolved. */
+export interface ResolvedDeserializeOptions {
+  readonly limits: WireLimits;
+  readonly eager: boolean;
+  readonly report: ((error: DContextError) => void) | undefined;
+  readonly dropUnknown: boolean;
+  readonly accept: Acceptance;
+  readonly verifyKeys: readonly HmacKey[] | undefined;
+}
+
+const DEFAULTS: ResolvedDeserializeOptions = Object.freeze({
+  limits: DEFAULT_WIRE_LIMITS,
+  eager: false,
+  report: undefined,
+  dropUnknown: false,
+  accept: 'all',
+  verifyKeys: undefined,
+});
+
+function oneOf<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  what: string,
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly unknown[]).includes(value)) {
+    throw invalid(
+      `${what} must be ${allowed.map((a) => `'${a}'`).join(' or ')} (got ${describeValue(value)})`,
+    );
+  }
+  return value as T;
+}
+
+function acceptance(accept: unknown): Acceptance {
+  if (accept === undefined || accept === 'all') return 'all';
+  if (accept === 'none') return 'none';
+  if (!Array.isArray(accept)) {
+    throw invalid(
+      `deserialize option accept must be 'all', 'none' or a list of key names or ContextKeys (got ${describeValue(accept)})`,
+    );
+  }
+  const names = new Set<string>();
+  for (const item of accept) {
+    const name: unknown =
+      typeof item === 'string' ? item : (item as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || name === '') {
+      throw invalid(
+        `deserialize option accept lists ${describeValue(item)}; list key names or ContextKeys`,
+      );
+    }
+    names.add(name);
+  }
+  return names;
+}
+
+/** Checks and resolves `deserialize` options; `INVALID_ARGUMENT` on a value that means nothing. */
+export function resolveDeserializeOptions(options: unknown): ResolvedDeserializeOptions {
+  const object = optionsObject<DeserializeOptions>(options, 'deserialize');
+  if (object === undefined) return DEFAULTS;
+  const onDecodeError = oneOf(object.onDecodeError, ['drop', 'throw'], 'onDecodeError');
+  const unknownEntries = oneOf(object.unknownEntries, ['keep', 'drop'], 'unknownEntries');
+  const report = object.onDroppedEntry;
+  if (report !== undefined && typeof report !== 'function') {
+    throw invalid(`onDroppedEntry must be a function (got ${describeValue(report)})`);
+  }
+  const limits = object.limits;
+  if (limits !== undefined && (limits === null || typeof limits !== 'object')) {
+    throw invalid(`limits must be an object of WireLimits (got ${describeValue(limits)})`);
+  }
+  const verify: unknown = object.verifyKeys;
+  let verifyKeys: HmacKey[] | undefined;
+  if (verify !== undefined) {
+    if (!Array.isArray(verify) || verify.length === 0) {
+      throw invalid('verifyKeys must be a non-empty list of keys (the current one first)');
+    }
+    verifyKeys = verify.map((key) => hmacKey(key, 'deserialize verifyKeys'));
+  }
+  return {
+    limits: resolveLimits(limits),
+    eager: onDecodeError === 'throw',
+    report,
+    dropUnknown: unknownEntries === 'drop',
+    accept: acceptance(object.accept),
+    verifyKeys,
+  };
+}
