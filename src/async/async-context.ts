@@ -1,13 +1,13 @@
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry } from '../registry/registry.js';
-import { childFrame, type Frame, frameFrom } from '../store/frame.js';
+import { childFrame, type Frame } from '../store/frame.js';
 import {
   requireFunction,
   requireSnapshot,
   scopeFunction,
   scopeName,
 } from '../store/scope-arguments.js';
-import type { Snapshot } from '../store/snapshot.js';
+import { frameOfSnapshot, type Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
 import { decodeSnapshot } from '../wire/decode.js';
 import { encodeSnapshot, encodeSnapshotToString } from '../wire/encode.js';
@@ -50,10 +50,10 @@ export class AsyncContext extends ContextStore {
 
   /** Runs `fn` with the snapshot's values and scope chain, as a new scope. */
   withContext<R>(snapshot: Snapshot, fn: () => R): R {
-    const { values, chain, opaque } = requireSnapshot(snapshot, 'withContext(snapshot, fn)');
+    const checked = requireSnapshot(snapshot, 'withContext(snapshot, fn)');
     requireFunction(fn, 'withContext(snapshot, fn)');
     currentRegistry();
-    return als.run(frameFrom(values, chain, opaque), fn);
+    return als.run(frameOfSnapshot(checked), fn);
   }
 
   /** The current async context as wire bytes (see the top-level `serialize`). */

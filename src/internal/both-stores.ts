@@ -5,7 +5,7 @@
  * store, and through the top-level verbs.
  */
 import { type Frame, frameFrom } from '../store/frame.js';
-import { Snapshot } from '../store/snapshot.js';
+import { CHAIN, captureFrame, OPAQUE, type Snapshot, VALUES } from '../store/snapshot.js';
 import { runtime } from './runtime.js';
 
 const als = runtime.als;
@@ -22,8 +22,8 @@ export interface CapturedContexts {
  */
 export function captureBoth(): CapturedContexts {
   return {
-    async: Snapshot.capture(als.getStore() ?? runtime.root),
-    sync: Snapshot.capture(runtime.syncCurrent),
+    async: captureFrame(als.getStore() ?? runtime.root),
+    sync: captureFrame(runtime.syncCurrent),
   };
 }
 
@@ -33,7 +33,7 @@ export function bothFrom(snapshot: Snapshot): CapturedContexts {
 }
 
 function frameOf(snapshot: Snapshot): Frame {
-  return frameFrom(snapshot.values, snapshot.chain, snapshot.opaque);
+  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE]);
 }
 
 /**

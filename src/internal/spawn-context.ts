@@ -8,6 +8,7 @@
  */
 import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
 import { fitToRegistry } from '../store/frame.js';
+import { CHAIN, OPAQUE, VALUES } from '../store/snapshot.js';
 import { type ContextTransfer, fromTransfer, isTransfer } from '../wire/transfer.js';
 import { runtime } from './runtime.js';
 
@@ -40,10 +41,10 @@ export function adoptSpawnerContext(): void {
     if (!isTransfer(received)) throw new Error('the environment data has an unknown shape');
     const snapshot = fromTransfer(received);
     const root = {
-      values: fitToRegistry(snapshot.values),
+      values: fitToRegistry(snapshot[VALUES]),
       owned: false,
-      chain: snapshot.chain,
-      opaque: snapshot.opaque,
+      chain: snapshot[CHAIN],
+      opaque: snapshot[OPAQUE],
       isRoot: true,
     };
     if (runtime.syncCurrent === runtime.root) runtime.syncCurrent = root;

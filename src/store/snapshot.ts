@@ -1,9 +1,9 @@
-import { shared } from '../internal/runtime.js';
 import type { KeyRef, ValueRead, ValueWritten } from '../registry/context-key.js';
 import { currentRegistry, requireDefinition } from '../registry/registry.js';
 import {
   type Frame,
   fitToRegistry,
+  frameFrom,
   type OpaqueEntry,
   putEntry,
   readSlot,
@@ -12,78 +12,106 @@ import {
 } from './frame.js';
 import { type ChainNode, chainToArray } from './scope-chain.js';
 
-const EMPTY: unknown[] = [];
+/**
+ * Where a snapshot keeps its state: symbol-keyed, so no user code reaches it by accident (the
+ * values array is shared with the scope it was captured from, until that scope's next write).
+ * `Symbol.for`, so the ESM and the CommonJS build read each other's snapshots.
+ * @internal
+ */
+export const VALUES: unique symbol = Symbol.for('dcontext.snapshot.values');
+/** @internal see {@link VALUES} */
+export const CHAIN: unique symbol = Symbol.for('dcontext.snapshot.chain');
+/** @internal see {@link VALUES} */
+export const OPAQUE: unique symbol = Symbol.for('dcontext.snapshot.opaque');
+const BRAND = Symbol.for('dcontext.snapshot');
 
 /**
  * An immutable capture of a context: its values and its scope chain. Taken in O(1) (the values
  * are shared with the scope they came from, which copies on its next write), and re-attached
  * with `withContext` / `attach` to run code in that context - in another store, a timer, a
- * worker, or another process once serialized.
+ * worker, or another process once serialized. Nothing a snapshot exposes can change it, or the
+ * scope it came from.
  *
  * A snapshot is also the explicit form of context, passed as an argument:
  * @example
  * const snap = Snapshot.empty().with(requestId, 'req-1');
  * snap.get(requestId); // 'req-1'
  */
-class SnapshotImpl {
+export class Snapshot {
   /** @internal slot values; never mutated (deferred entries are memoized in place). */
-  readonly values: unknown[];
+  readonly [VALUES]: unknown[];
   /** @internal */
-  readonly chain: ChainNode | null;
+  readonly [CHAIN]: ChainNode | null;
   /** @internal entries from the wire this process cannot decode, forwarded unchanged. */
-  readonly opaque: readonly OpaqueEntry[] | null;
+  readonly [OPAQUE]: readonly OpaqueEntry[] | null;
 
   /** @internal use `snapshot()`, `Snapshot.empty()` or `deserialize()`. */
   constructor(values: unknown[], chain: ChainNode | null, opaque: readonly OpaqueEntry[] | null) {
-    this.values = values;
-    this.chain = chain;
-    this.opaque = opaque;
+    this[VALUES] = values;
+    this[CHAIN] = chain;
+    this[OPAQUE] = opaque;
   }
 
   /** A snapshot with no values and an empty scope chain. */
   static empty(): Snapshot {
-    return new Snapshot(EMPTY, null, null);
+    // A fresh array each time: nothing one caller does to one can reach another's.
+    return new Snapshot([], null, null);
   }
 
-  /** @internal captures `frame`; O(1): the frame copies its values on its next write. */
-  static capture(frame: Frame): Snapshot {
-    frame.owned = false;
-    return new Snapshot(frame.values, frame.chain, frame.opaque);
+  /** `instanceof` holds for snapshots of either build of dcontext (ESM and CommonJS). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' && value !== null && (value as { [BRAND]?: true })[BRAND] === true
+    );
   }
 
   /** The value of `key` (its default when unset). Throws `NOT_REGISTERED` for unknown names. */
   get<K extends KeyRef>(key: K): ValueRead<K> {
-    return readValue(this.values, requireDefinition(key)) as ValueRead<K>;
+    return readValue(this[VALUES], requireDefinition(key)) as ValueRead<K>;
   }
 
   /** Whether `key` has a value set (defaults do not count). */
   has(key: KeyRef): boolean {
-    return readSlot(this.values, requireDefinition(key).index) !== undefined;
+    return readSlot(this[VALUES], requireDefinition(key).index) !== undefined;
   }
 
   /** A new snapshot with `key` set to `value` (`undefined` removes it); this one is unchanged. */
   with<K extends KeyRef>(key: K, value: ValueWritten<K> | undefined): Snapshot {
     const definition = requireDefinition(key);
     validateValue(definition, value);
-    const values = fitToRegistry(this.values).slice();
+    const values = fitToRegistry(this[VALUES]).slice();
     putEntry(values, definition.index, value);
-    return new Snapshot(values, this.chain, this.opaque);
+    return new Snapshot(values, this[CHAIN], this[OPAQUE]);
   }
 
   /** The named scopes, outermost first. */
   get scopeChain(): string[] {
-    return chainToArray(this.chain);
+    return chainToArray(this[CHAIN]);
   }
 
   /** `[name, value]` for every key with a value set, in registration order. */
   *entries(): IterableIterator<[string, unknown]> {
     const definitions = currentRegistry().definitions;
-    for (let i = 0; i < Math.min(definitions.length, this.values.length); i++) {
-      const value = readSlot(this.values, i);
+    const values = this[VALUES];
+    for (let i = 0; i < Math.min(definitions.length, values.length); i++) {
+      const value = readSlot(values, i);
       if (value !== undefined) yield [definitions[i]!.name, value];
     }
   }
+
+  toString(): string {
+    return `Snapshot(${this.scopeChain.join('>')})`;
+  }
+}
+Object.defineProperty(Snapshot.prototype, BRAND, { value: true });
+
+/** Captures `frame` in O(1): the frame copies its values on its next write. */
+export function captureFrame(frame: Frame): Snapshot {
+  frame.owned = false;
+  return new Snapshot(frame.values, frame.chain, frame.opaque);
 }
 
-export const Snapshot: typeof SnapshotImpl = shared('Snapshot', SnapshotImpl);
-export type Snapshot = SnapshotImpl;
+/** A new frame holding `snapshot`'s values and scope chain (re-entering it). */
+export function frameOfSnapshot(snapshot: Snapshot): Frame {
+  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE]);
+}

@@ -7,7 +7,7 @@ import {
 import { SLOT } from '../registry/types.js';
 import { type Frame, readValue, writeSlot } from './frame.js';
 import { chainToArray } from './scope-chain.js';
-import { Snapshot } from './snapshot.js';
+import { captureFrame, type Snapshot } from './snapshot.js';
 
 /**
  * The value of `key` in `values` (its default when unset): the read behind every `get`. Small on
@@ -79,6 +79,6 @@ export abstract class ContextStore {
   /** An immutable capture of the current values and scope chain, in O(1). */
   snapshot(): Snapshot {
     currentRegistry();
-    return Snapshot.capture(this.currentFrame());
+    return captureFrame(this.currentFrame());
   }
 }

@@ -1,14 +1,14 @@
 import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry } from '../registry/registry.js';
-import { childFrame, type Frame, frameFrom } from '../store/frame.js';
+import { childFrame, type Frame } from '../store/frame.js';
 import {
   requireFunction,
   requireSnapshot,
   scopeFunction,
   scopeName,
 } from '../store/scope-arguments.js';
-import type { Snapshot } from '../store/snapshot.js';
+import { frameOfSnapshot, type Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
 import { decodeSnapshot } from '../wire/decode.js';
 import { encodeSnapshot, encodeSnapshotToString } from '../wire/encode.js';
@@ -49,9 +49,9 @@ export class SyncContext extends ContextStore {
 
   /** Opens a scope holding the snapshot's values and scope chain; returns its guard. */
   attach(snapshot: Snapshot): ScopeGuard {
-    const { values, chain, opaque } = requireSnapshot(snapshot, 'syncCtx.attach(snapshot)');
+    const checked = requireSnapshot(snapshot, 'syncCtx.attach(snapshot)');
     currentRegistry();
-    return new ScopeGuard(frameFrom(values, chain, opaque));
+    return new ScopeGuard(frameOfSnapshot(checked));
   }
 
   /**
@@ -69,13 +69,10 @@ export class SyncContext extends ContextStore {
 
   /** Runs `fn` with the snapshot's values and scope chain as a new scope. */
   withContext<R>(snapshot: Snapshot, fn: () => R): R {
-    const { values, chain, opaque } = requireSnapshot(
-      snapshot,
-      'syncCtx.withContext(snapshot, fn)',
-    );
+    const checked = requireSnapshot(snapshot, 'syncCtx.withContext(snapshot, fn)');
     requireFunction(fn, 'syncCtx.withContext(snapshot, fn)');
     currentRegistry();
-    return runInFrame(frameFrom(values, chain, opaque), fn);
+    return runInFrame(frameOfSnapshot(checked), fn);
   }
 
   /** The current sync context as wire bytes (see the top-level `serialize`). */

@@ -1,7 +1,7 @@
 import { DContextError } from '../errors.js';
 import { currentRegistry } from '../registry/registry.js';
 import { type OpaqueEntry, readSlot } from '../store/frame.js';
-import { Snapshot } from '../store/snapshot.js';
+import { OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
 import { codecTag } from './codecs.js';
 import { toDebugValue } from './debug-value.js';
 import { CODEC_NAMES, FORMAT_VERSION } from './format.js';
@@ -35,7 +35,7 @@ export function toDebugJSON(snapshot: Snapshot): DebugView {
     );
   }
   const definitions = currentRegistry().definitions;
-  const values = snapshot.values;
+  const values = snapshot[VALUES];
   const entries: DebugEntry[] = [];
   for (let i = 0; i < Math.min(values.length, definitions.length); i++) {
     const value = readSlot(values, i);
@@ -49,7 +49,7 @@ export function toDebugJSON(snapshot: Snapshot): DebugView {
     };
     entries.push(definition.local ? { ...entry, local: true } : entry);
   }
-  for (const opaque of snapshot.opaque ?? []) entries.push(describeOpaque(opaque));
+  for (const opaque of snapshot[OPAQUE] ?? []) entries.push(describeOpaque(opaque));
   return { format: FORMAT_VERSION, chain: snapshot.scopeChain, entries };
 }
 

@@ -9,7 +9,7 @@ import { currentRegistry, type Registry } from '../registry/registry.js';
 import type { KeyDefinition } from '../registry/types.js';
 import { emptySlots, entryAt, type OpaqueEntry, putDeferred, putEntry } from '../store/frame.js';
 import { type ChainNode, chainFromNames } from '../store/scope-chain.js';
-import { Snapshot } from '../store/snapshot.js';
+import { CHAIN, OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
 import { decodeEntry, entryError } from './decode-entry.js';
 import { CodecTag, entryHeader, FORMAT_VERSION, headerCodec, headerVersion } from './format.js';
 import { DEFAULT_WIRE_LIMITS, tooLarge } from './limits.js';
@@ -204,7 +204,7 @@ export function prepareOverlayBase(input: unknown): OverlayBase {
   try {
     const bytes = inputBytes(input, runtime.maxContextSize);
     const { chain, entries } = parseContext(bytes, DEFAULT_WIRE_LIMITS);
-    const shared = decoded.values;
+    const shared = decoded[VALUES];
     const byName = new Map<string, RawEntry>();
     const lazy: RawEntry[] = [];
     const lazyDefinitions: KeyDefinition[] = [];
@@ -233,11 +233,11 @@ export function prepareOverlayBase(input: unknown): OverlayBase {
       entries,
       byName,
       chainNames: chain,
-      chain: decoded.chain,
+      chain: decoded[CHAIN],
       shared,
       lazy,
       lazyDefinitions,
-      opaque: decoded.opaque as OpaqueEntry[] | null,
+      opaque: decoded[OPAQUE] as OpaqueEntry[] | null,
     };
   } catch (error) {
     throw asDecodeError(error);

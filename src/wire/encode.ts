@@ -9,7 +9,7 @@ import type { KeyDefinition } from '../registry/types.js';
 import { DeferredValue } from '../store/deferred.js';
 import { entryAt, type OpaqueEntry, readSlot } from '../store/frame.js';
 import { chainToArray } from '../store/scope-chain.js';
-import type { Snapshot } from '../store/snapshot.js';
+import { CHAIN, OPAQUE, type Snapshot, VALUES } from '../store/snapshot.js';
 import { codecTag, writePayload } from './codecs.js';
 import { entryHeader, FORMAT_VERSION } from './format.js';
 import { tooLarge } from './limits.js';
@@ -22,7 +22,7 @@ let writerInUse = false;
 
 /** Slot indices of the values to write: set, not local-only, not dropped on decoding. */
 function collect(snapshot: Snapshot, definitions: readonly KeyDefinition[]): number[] {
-  const values = snapshot.values;
+  const values = snapshot[VALUES];
   const indices: number[] = [];
   const count = Math.min(values.length, definitions.length);
   for (let i = 0; i < count; i++) {
@@ -42,9 +42,9 @@ const NONE: readonly OpaqueEntry[] = [];
 
 /** The opaque entries to send on; a newer-version entry of a key set here since is replaced. */
 function forwardedEntries(snapshot: Snapshot, registry: Registry): readonly OpaqueEntry[] {
-  return (snapshot.opaque ?? NONE).filter((entry) => {
+  return (snapshot[OPAQUE] ?? NONE).filter((entry) => {
     const definition = registry.byName(entry.name);
-    return definition === undefined || entryAt(snapshot.values, definition.index) === undefined;
+    return definition === undefined || entryAt(snapshot[VALUES], definition.index) === undefined;
   });
 }
 
@@ -124,14 +124,14 @@ function encodeWith<R>(
   try {
     writer.reset();
     writer.u8(FORMAT_VERSION);
-    const names = chainToArray(snapshot.chain);
+    const names = chainToArray(snapshot[CHAIN]);
     writer.arrayHeader(names.length);
     for (const name of names) writer.str(name);
 
     const indices = collect(snapshot, definitions);
     const prefixes = prefixCache.get(registry) ?? [];
-    const values = snapshot.values;
-    const forwarded = snapshot.opaque === null ? NONE : forwardedEntries(snapshot, registry);
+    const values = snapshot[VALUES];
+    const forwarded = snapshot[OPAQUE] === null ? NONE : forwardedEntries(snapshot, registry);
     writer.arrayHeader((indices.length + forwarded.length) * 3);
     if (layout !== undefined) {
       layout.entries = indices.length + forwarded.length;

@@ -34,7 +34,7 @@ import {
   validateValue,
 } from '../store/frame.js';
 import { chainToArray } from '../store/scope-chain.js';
-import { Snapshot } from '../store/snapshot.js';
+import { CHAIN, OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
 import { toBase64Url } from './base64url.js';
 import { codecTag, writePayload } from './codecs.js';
 import { decodeOverlay } from './decode.js';
@@ -73,8 +73,8 @@ export interface ContextTransfer {
 interface Base {
   readonly registry: Registry;
   readonly values: unknown[];
-  readonly opaque: Snapshot['opaque'];
-  readonly chain: Snapshot['chain'];
+  readonly opaque: Snapshot[typeof OPAQUE];
+  readonly chain: Snapshot[typeof CHAIN];
   readonly chainNames: readonly string[];
   readonly bytes: Uint8Array;
   readonly wire: string;
@@ -117,7 +117,7 @@ export function toTransfer(snapshot: Snapshot): ContextTransfer {
   const registry = currentRegistry();
   const current = base;
   let delta: unknown[] | undefined;
-  if (current !== null && current.registry === registry && current.opaque === snapshot.opaque) {
+  if (current !== null && current.registry === registry && current.opaque === snapshot[OPAQUE]) {
     delta = encodeDelta(snapshot, current, registry);
   }
   let wire: string;
@@ -142,7 +142,7 @@ function newBase(snapshot: Snapshot, registry: Registry): Base {
     NO_SHADOW,
   );
   const definitions = registry.definitions;
-  const values = snapshot.values.slice();
+  const values = snapshot[VALUES].slice();
   const nonLocal: number[] = [];
   const simple = new Uint8Array(registry.size);
   for (let i = 0; i < definitions.length; i++) {
@@ -173,9 +173,9 @@ function newBase(snapshot: Snapshot, registry: Registry): Base {
     // A copy: reads memoize decoded entries into the slot array, and the base must keep what it
     // encoded (an entry forwarded as it arrived is still the `WireValue` that was copied).
     values,
-    opaque: snapshot.opaque,
-    chain: snapshot.chain,
-    chainNames: chainToArray(snapshot.chain),
+    opaque: snapshot[OPAQUE],
+    chain: snapshot[CHAIN],
+    chainNames: chainToArray(snapshot[CHAIN]),
     bytes,
     wire: toBase64Url(bytes),
     starts,
@@ -196,9 +196,9 @@ function newBase(snapshot: Snapshot, registry: Registry): Base {
  */
 function encodeDelta(snapshot: Snapshot, from: Base, registry: Registry): unknown[] | undefined {
   const definitions = registry.definitions;
-  const values = snapshot.values;
+  const values = snapshot[VALUES];
   const baseValues = from.values;
-  const chain = snapshot.chain;
+  const chain = snapshot[CHAIN];
   const chainNames = chain === from.chain ? null : changedChain(chain, from.chainNames);
   const delta: unknown[] = [chainNames, null];
   let bound = from.bytes.length + 8;
@@ -228,7 +228,7 @@ function encodeDelta(snapshot: Snapshot, from: Base, registry: Registry): unknow
       if (had) return undefined;
       continue;
     }
-    if (snapshot.opaque?.some((e) => e.name === definition.name)) {
+    if (snapshot[OPAQUE]?.some((e) => e.name === definition.name)) {
       return undefined;
     }
     if (++changes * 2 > from.entries) return undefined;
@@ -255,7 +255,7 @@ function encodeDelta(snapshot: Snapshot, from: Base, registry: Registry): unknow
 }
 
 /** The names of `chain`, or null when they are `names`. */
-function changedChain(chain: Snapshot['chain'], names: readonly string[]): string[] | null {
+function changedChain(chain: Snapshot[typeof CHAIN], names: readonly string[]): string[] | null {
   let node = chain;
   let i = names.length;
   if ((node?.length ?? 0) === i) {
@@ -393,7 +393,7 @@ function localEntries(snapshot: Snapshot, registry: Registry): LocalEntries | nu
   const slots = localSlots(registry);
   if (slots.length === 0) return null;
   const definitions = registry.definitions;
-  const values = snapshot.values;
+  const values = snapshot[VALUES];
   let entries: [string, unknown][] | null = null;
   for (const i of slots) {
     if (i >= values.length) break;
@@ -474,7 +474,7 @@ export function snapshotOf(
       : decodeOverlay(overlayBase(wire), delta[at], delta[at + 1], delta, at + 2);
   if (local === null || local.length === 0) return received;
   const registry = currentRegistry();
-  const values = fitToRegistry(received.values).slice();
+  const values = fitToRegistry(received[VALUES]).slice();
   for (const entry of local) {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
     const definition = registry.byName(entry[0]);
@@ -486,5 +486,5 @@ export function snapshotOf(
     }
     putEntry(values, definition.index, entry[1]);
   }
-  return new Snapshot(values, received.chain, received.opaque);
+  return new Snapshot(values, received[CHAIN], received[OPAQUE]);
 }

@@ -2,7 +2,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import { snapshot } from '../context-api.js';
 import { bothFrom, runInBoth } from '../internal/both-stores.js';
 import { runtime } from '../internal/runtime.js';
-import { Snapshot } from '../store/snapshot.js';
+import { captureFrame, type Snapshot } from '../store/snapshot.js';
 import { unwrap, wrap } from './envelope.js';
 import { attachContext } from './error-context.js';
 
@@ -86,7 +86,7 @@ function runAtRoot<T>(handler: (message: T) => unknown, message: T): void {
 }
 
 function rootSnapshot(): Snapshot {
-  return Snapshot.capture(runtime.root);
+  return captureFrame(runtime.root);
 }
 
 function reportUnreadableContext(error: unknown): void {

@@ -1,5 +1,5 @@
 import { runtime } from '../internal/runtime.js';
-import { frameFrom } from '../store/frame.js';
+import { frameOfSnapshot } from '../store/snapshot.js';
 import { contextOf } from './envelope.js';
 
 /**
@@ -19,11 +19,10 @@ export function withTaskContext<T, R>(fn: (task: T) => R): (task: unknown) => R 
     if (context === undefined) return fn(data as T);
     // A fresh frame per store (a write through one store must not reach the other), entered
     // without a closure or an argument array per task; as `runInBoth` does for other callers.
-    const { values, chain, opaque } = context;
     const previous = runtime.syncCurrent;
-    runtime.syncCurrent = frameFrom(values, chain, opaque);
+    runtime.syncCurrent = frameOfSnapshot(context);
     try {
-      return runtime.als.run(frameFrom(values, chain, opaque), fn, (data as unknown[])[1] as T);
+      return runtime.als.run(frameOfSnapshot(context), fn, (data as unknown[])[1] as T);
     } finally {
       runtime.syncCurrent = previous;
     }

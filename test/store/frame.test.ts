@@ -3,7 +3,7 @@ import { initialize, RegistryBuilder } from '../../src/index.js';
 import { runtime } from '../../src/internal/runtime.js';
 import { currentRegistry } from '../../src/registry/registry.js';
 import { childFrame, readValue, writeSlot } from '../../src/store/frame.js';
-import { Snapshot } from '../../src/store/snapshot.js';
+import { captureFrame, VALUES } from '../../src/store/snapshot.js';
 
 const builder = new RegistryBuilder();
 builder.register<string>('a');
@@ -43,8 +43,8 @@ describe('frames and copy-on-write', () => {
   it('takes snapshots in O(1), sharing the array; later writes leave the snapshot unchanged', () => {
     const frame = childFrame(runtime.root, undefined);
     writeSlot(frame, definition('a'), 'before');
-    const snap = Snapshot.capture(frame);
-    expect(snap.values).toBe(frame.values);
+    const snap = captureFrame(frame);
+    expect(snap[VALUES]).toBe(frame.values);
     writeSlot(frame, definition('a'), 'after');
     expect(snap.get('a')).toBe('before');
     expect(readValue(frame.values, definition('a'))).toBe('after');

@@ -48,3 +48,38 @@ describe('Snapshot', () => {
     expect(codeOf(() => Snapshot.empty().with('missing', 1))).toBe('NOT_REGISTERED');
   });
 });
+
+describe('Snapshots are immutable in fact', () => {
+  it('expose nothing through which the live scope can be changed', () => {
+    syncCtx.scope(() => {
+      syncCtx.set(requestId, 'live');
+      const snap = snapshot() as unknown as Record<string, unknown>;
+      // What used to be the frame's own array is not reachable by name.
+      expect(snap.values).toBeUndefined();
+      expect(Object.keys(snap)).toEqual([]);
+      expect(JSON.stringify(snap)).toBe('{}');
+      for (const name of Object.getOwnPropertyNames(snap)) {
+        const field = snap[name];
+        if (Array.isArray(field)) field[0] = 'forged';
+      }
+      expect(syncCtx.get(requestId)).toBe('live');
+      expect((snap as unknown as Snapshot).get(requestId)).toBe('live');
+    });
+  });
+
+  it('Snapshot.empty() shares nothing between callers', () => {
+    const first = Snapshot.empty() as unknown as { values?: unknown[] };
+    // Before: both returned one shared array, so a write into one poisoned every later one.
+    expect(first.values).toBeUndefined();
+    expect(Snapshot.empty()).not.toBe(Snapshot.empty());
+    syncCtx.withContext(Snapshot.empty(), () => syncCtx.set(requestId, 'request A'));
+    expect(syncCtx.withContext(Snapshot.empty(), () => syncCtx.get(requestId))).toBeUndefined();
+  });
+
+  it('is named Snapshot and recognised by instanceof', () => {
+    const snap = snapshot();
+    expect(snap.constructor.name).toBe('Snapshot');
+    expect(snap).toBeInstanceOf(Snapshot);
+    expect({} instanceof Snapshot).toBe(false);
+  });
+});
