@@ -13,7 +13,7 @@ const tenant = builder.register<string>('tenant', { metadata: { log: 'tenant_id'
 const password = builder.register<string>('password', { metadata: { log: true, sensitive: true } });
 const unlogged = builder.register<string>('unlogged');
 const proto = builder.register<string>('__proto__', { metadata: { log: true } });
-const region = builder.register<string>('region', {
+builder.register<string>('region', {
   metadata: { log: true },
   default: () => 'eu',
 });
@@ -57,7 +57,7 @@ describe('logFields', () => {
       expect(Object.values(fields)).not.toContain('hunter2');
       expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
       expect(Object.hasOwn(fields, '__proto__')).toBe(true);
-      expect(JSON.parse(JSON.stringify(fields)).__proto__).toBe('p');
+      expect(JSON.stringify(fields)).toContain('"__proto__":"p"');
     });
   });
 
