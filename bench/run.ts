@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dcontextBuild } from './support/impls.js';
 import { quick } from './support/measure.js';
 
-const BENCHES = ['read', 'scope', 'snapshot', 'awaits', 'sync'] as const;
+const BENCHES = ['read', 'scope', 'snapshot', 'awaits', 'sync', 'log'] as const;
 
 function runBench(name: string): Promise<{ code: number | null; verdicts: string[] }> {
   const file = fileURLToPath(new URL(`./${name}.bench.ts`, import.meta.url));
