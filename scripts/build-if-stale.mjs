@@ -7,6 +7,7 @@ import { join } from 'node:path';
 const inputs = [
   'src',
   'tsup.config.ts',
+  'tsconfig.json',
   'package.json',
   'package-lock.json',
   'scripts/inline-dts-chunks.mjs',
