@@ -39,5 +39,9 @@ const reason = (() => {
 
 if (reason) {
   console.log(`build: ${reason}`);
-  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  try {
+    execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  } catch (error) {
+    process.exit(error.status ?? 1); // the build has printed why
+  }
 }
