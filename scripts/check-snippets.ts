@@ -18,7 +18,7 @@ const snippets = all.filter((s) => !PENDING_PAGES.includes(s.source));
 const pending = all.length - snippets.length;
 const dir = writeSnippets(root, snippets);
 try {
-  const typeErrors = typeCheck(root, dir, snippets);
+  const typeErrors = await typeCheck(root, dir, snippets);
   const failures: SnippetFailure[] = [...typeErrors.values()].flat();
   const queue = snippets.filter((s) => s.run);
   const worker = async () => {

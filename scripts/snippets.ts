@@ -13,9 +13,10 @@
  * Used by `test/docs/snippets.test.ts` (one test per snippet) and `scripts/check-snippets.ts`
  * (`npm run check:snippets`).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * Pages whose snippets are being rewritten to run standalone (issue #10): their snippets are
@@ -102,15 +103,16 @@ export function writeSnippets(root: string, snippets: Snippet[]): string {
 }
 
 /** Type-checks the folder in one tsc run; the errors of each snippet file, keyed by file name. */
-export function typeCheck(
+export async function typeCheck(
   root: string,
   dir: string,
   snippets: Snippet[],
-): Map<string, SnippetFailure[]> {
+): Promise<Map<string, SnippetFailure[]>> {
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   let output = '';
   try {
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--pretty', 'false'], {
+    // Asynchronous: a test worker whose event loop blocks for long makes vitest's RPC time out.
+    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json', '--pretty', 'false'], {
       cwd: dir,
       encoding: 'utf8',
     });

@@ -17,9 +17,9 @@ const snippets = extractSnippets(root);
 let dir = '';
 let typeErrors = new Map<string, SnippetFailure[]>();
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = writeSnippets(root, snippets);
-  typeErrors = typeCheck(root, dir, snippets);
+  typeErrors = await typeCheck(root, dir, snippets);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

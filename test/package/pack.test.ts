@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -14,6 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cjs, esm, typescript } from './consumer.js';
 
@@ -28,19 +29,25 @@ let tarball = '';
 let consumer = '';
 let installed = '';
 
-const sh = (command: string, args: string[], cwd: string) => {
+// Asynchronous on purpose: a child process that blocks the test worker's event loop for a minute
+// (npm pack builds) makes vitest's worker RPC time out.
+const exec = promisify(execFile);
+async function sh(command: string, args: string[], cwd: string): Promise<string> {
   try {
-    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: 'pipe' });
+    return (await exec(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }))
+      .stdout;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`);
   }
-};
-const node = (file: string) => JSON.parse(sh(process.execPath, [file], consumer));
+}
+const node = async (file: string) => JSON.parse(await sh(process.execPath, [file], consumer));
 
 /** The files a fresh clone has: tracked or new, not ignored (so no dist/, no node_modules/). */
-function freshCheckout(into: string): void {
-  const files = sh('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)
+async function freshCheckout(into: string): Promise<void> {
+  const files = (
+    await sh('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)
+  )
     .split('\0')
     .filter((f) => f && existsSync(join(root, f)));
   for (const file of files) {
@@ -56,11 +63,11 @@ const walk = (dir: string, prefix = ''): string[] =>
     e.isDirectory() ? walk(dir, join(prefix, e.name)) : [join(prefix, e.name)],
   );
 
-beforeAll(() => {
+beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'dcontext-pack-'));
   const checkout = join(work, 'checkout');
-  freshCheckout(checkout);
-  sh(npm, ['pack', '--pack-destination', work], checkout);
+  await freshCheckout(checkout);
+  await sh(npm, ['pack', '--pack-destination', work], checkout);
   const packed = readdirSync(work).filter((f) => f.endsWith('.tgz'));
   expect(packed).toHaveLength(1);
   tarball = join(work, packed[0] ?? '');
@@ -71,7 +78,7 @@ beforeAll(() => {
     join(consumer, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  sh(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], consumer);
+  await sh(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], consumer);
   installed = join(consumer, 'node_modules/dcontext');
 }, 240_000);
 
@@ -147,20 +154,24 @@ describe('the installed package, used as a user would', () => {
     viaWorker: { message: 'ping', requestId: 'req-1', scopeChain: ['request'] },
   };
 
-  it('imports dcontext, dcontext/worker and dcontext/package.json from ESM', () => {
+  it('imports dcontext, dcontext/worker and dcontext/package.json from ESM', async () => {
     writeFileSync(join(consumer, 'esm.mjs'), esm);
-    expect(node('esm.mjs')).toMatchObject(expected);
+    expect(await node('esm.mjs')).toMatchObject(expected);
   });
 
-  it('requires dcontext, dcontext/worker and dcontext/package.json from CommonJS', () => {
+  it('requires dcontext, dcontext/worker and dcontext/package.json from CommonJS', async () => {
     writeFileSync(join(consumer, 'cjs.cjs'), cjs);
-    expect(node('cjs.cjs')).toMatchObject(expected);
+    expect(await node('cjs.cjs')).toMatchObject(expected);
   });
 
-  it('runs the dcontext command from node_modules/.bin', () => {
+  it('runs the dcontext command from node_modules/.bin', async () => {
     writeFileSync(join(consumer, 'header.mjs'), esm);
-    const { header } = node('header.mjs') as { header: string };
-    const decoded = sh(join(consumer, 'node_modules/.bin/dcontext'), ['decode', header], consumer);
+    const { header } = (await node('header.mjs')) as { header: string };
+    const decoded = await sh(
+      join(consumer, 'node_modules/.bin/dcontext'),
+      ['decode', header],
+      consumer,
+    );
     expect(decoded).toContain('req-1');
     expect(decoded).toContain('request_id');
   });
@@ -172,30 +183,33 @@ describe('the installed package, used as a user would', () => {
       ['consumer.ts', 'consumer.cts'],
     ],
     ['bundler', { module: 'ESNext', moduleResolution: 'Bundler' }, ['consumer.ts']],
-  ])('type-checks a TypeScript consumer with moduleResolution %s', (name, resolution, files) => {
-    for (const file of files) writeFileSync(join(consumer, file), typescript);
-    const config = `tsconfig.${name}.json`;
-    const compilerOptions = {
-      ...resolution,
-      target: 'ES2022',
-      strict: true,
-      noEmit: true,
-      skipLibCheck: false,
-      types: ['node'],
-      typeRoots: [join(root, 'node_modules/@types')],
-    };
-    writeFileSync(join(consumer, config), JSON.stringify({ compilerOptions, files }));
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    expect(() =>
-      sh(process.execPath, [tsc, '-p', config, '--pretty', 'false'], consumer),
-    ).not.toThrow();
-  });
+  ])(
+    'type-checks a TypeScript consumer with moduleResolution %s',
+    async (name, resolution, files) => {
+      for (const file of files) writeFileSync(join(consumer, file), typescript);
+      const config = `tsconfig.${name}.json`;
+      const compilerOptions = {
+        ...resolution,
+        target: 'ES2022',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+        typeRoots: [join(root, 'node_modules/@types')],
+      };
+      writeFileSync(join(consumer, config), JSON.stringify({ compilerOptions, files }));
+      const tsc = join(root, 'node_modules/typescript/bin/tsc');
+      expect(() =>
+        sh(process.execPath, [tsc, '-p', config, '--pretty', 'false'], consumer),
+      ).not.toThrow();
+    },
+  );
 
   // .ci/run installs Deno (npm package `deno`) and sets DENO_BIN; elsewhere this is skipped.
   const deno = process.env.DENO_BIN;
-  it.skipIf(!deno)('passes deno check (types resolved the way Deno resolves them)', () => {
+  it.skipIf(!deno)('passes deno check (types resolved the way Deno resolves them)', async () => {
     writeFileSync(join(consumer, 'deno.json'), JSON.stringify({ nodeModulesDir: 'manual' }));
     writeFileSync(join(consumer, 'deno-consumer.ts'), typescript);
-    expect(() => sh(deno ?? 'deno', ['check', 'deno-consumer.ts'], consumer)).not.toThrow();
+    await sh(deno ?? 'deno', ['check', 'deno-consumer.ts'], consumer); // throws with Deno's errors
   });
 });
