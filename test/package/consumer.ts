@@ -5,6 +5,7 @@
 const roundTrip = `
 const builder = new dcontext.RegistryBuilder();
 const requestId = builder.register('request_id');
+const tenant = builder.register('tenant', { metadata: { log: true } });
 dcontext.initialize(builder);
 
 const { port1, port2 } = new MessageChannel();
@@ -20,10 +21,12 @@ const viaWorker = new Promise((resolve) => {
 dcontext
   .scope('request', async () => {
     dcontext.set(requestId, 'req-1');
+    dcontext.set(tenant, 'acme');
     worker.postWithContext(port1, 'ping');
     const received = dcontext.deserialize(dcontext.serialize());
     return {
       header: dcontext.serializeToString(),
+      logged: { ...log.logFields() },
       deserialized: { requestId: received.get(requestId), scopeChain: received.scopeChain },
     };
   })
@@ -41,6 +44,7 @@ dcontext
 export const esm = `
 import * as dcontext from 'dcontext';
 import * as worker from 'dcontext/worker';
+import * as log from 'dcontext/log';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -48,6 +52,7 @@ ${roundTrip}`;
 export const cjs = `
 const dcontext = require('dcontext');
 const worker = require('dcontext/worker');
+const log = require('dcontext/log');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;
@@ -56,6 +61,7 @@ ${roundTrip}`;
 export const typescript = `
 import { DContextError, RegistryBuilder, Snapshot, get, initialize, scope, serialize, set } from 'dcontext';
 import { errorContext, type FailedWorkContext } from 'dcontext/worker';
+import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -72,6 +78,10 @@ export async function handle(): Promise<Uint8Array> {
     return serialize();
   });
 }
+
+export const mixin: () => Record<string, unknown> = pinoMixin();
+export const format = winstonFormat({ scopeField: false });
+export const fields: Record<string, unknown> = logFields(Snapshot.empty());
 
 export function contextOf(error: unknown): Snapshot | undefined {
   // One Snapshot class for both subpaths: the worker's snapshot is a 'dcontext' Snapshot.
