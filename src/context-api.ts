@@ -4,13 +4,14 @@
  * `asyncCtx` when an async scope is active, else `syncCtx` (whose root is what is read outside
  * any scope).
  */
-import { asyncCtx } from './async/async-context.js';
+
 import { DContextError } from './errors.js';
 import { runtime } from './internal/runtime.js';
 import type { KeyRef, ValueRead, ValueWritten } from './registry/context-key.js';
 import type { Frame } from './store/frame.js';
 import type { Snapshot } from './store/snapshot.js';
 import { ContextStore, readKey } from './store/store.js';
+import { asyncCtx } from './stores.js';
 
 const als = runtime.als;
 
@@ -18,6 +19,11 @@ const als = runtime.als;
 class ActiveContext extends ContextStore {
   currentFrame(): Frame {
     return als.getStore() ?? runtime.syncCurrent;
+  }
+
+  /** Re-entering a snapshot always opens an async scope (see the module comment). */
+  withContext<R>(snapshot: Snapshot, fn: () => R): R {
+    return asyncCtx.withContext(snapshot, fn);
   }
 }
 

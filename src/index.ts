@@ -1,4 +1,3 @@
-export { type AsyncContext, asyncCtx } from './async/async-context.js';
 export {
   bind,
   get,
@@ -31,8 +30,9 @@ export {
 export type { KeyCodec, KeyInfo, KeyOptions, Migration, ValueCodec } from './registry/types.js';
 export { Snapshot } from './store/snapshot.js';
 export type { ContextStore } from './store/store.js';
+export { type AsyncContext, asyncCtx, type SyncContext, syncCtx } from './stores.js';
 export { ScopeGuard } from './sync/scope-guard.js';
-export { type SyncContext, syncCtx } from './sync/sync-context.js';
+
 export { deserialize, serialize, serializeToString } from './wire/api.js';
 export { toDebugJSON } from './wire/debug-json.js';
 export type { CodecName } from './wire/format.js';

@@ -9,10 +9,6 @@ import {
 } from '../store/scope-arguments.js';
 import { frameOfSnapshot, type Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
-import { decodeSnapshot } from '../wire/decode.js';
-import { encodeSnapshot, encodeSnapshotToString } from '../wire/encode.js';
-import { checkInput, signingKeyOf } from '../wire/options.js';
-import type { DeserializeOptions, SerializeOptions } from '../wire/types.js';
 
 // Read once: the ALS instance never changes for the life of the process.
 const als = runtime.als;
@@ -21,8 +17,9 @@ const als = runtime.als;
  * The asynchronous store, backed by one `AsyncLocalStorage`. Its context follows `await`,
  * promises, timers, `setImmediate`, `queueMicrotask` and event callbacks. Scopes are entered with
  * `AsyncLocalStorage.run` only (never `enterWith`), so nothing outlives the scope that set it.
+ * (The wire verbs are added by the public `AsyncContext`, which composes this with wire/.)
  */
-export class AsyncContext extends ContextStore {
+export class AsyncStore extends ContextStore {
   /** @internal */
   currentFrame(): Frame {
     return als.getStore() ?? runtime.root;
@@ -55,39 +52,4 @@ export class AsyncContext extends ContextStore {
     currentRegistry();
     return als.run(frameOfSnapshot(checked), fn);
   }
-
-  /** The current async context as wire bytes (see the top-level `serialize`). */
-  serialize(options?: SerializeOptions | null): Uint8Array {
-    return encodeSnapshot(this.snapshot(), undefined, signingKeyOf(options, 'serialize'));
-  }
-
-  /** The current async context as a base64url string (see `serializeToString`). */
-  serializeToString(options?: SerializeOptions | null): string {
-    return encodeSnapshotToString(this.snapshot(), signingKeyOf(options, 'serializeToString'));
-  }
-
-  /**
-   * Runs `fn` (sync or async) with a context received from another process as a new scope (see
-   * the top-level `deserialize`). Throws, running nothing, on malformed input.
-   *
-   * @example
-   * await asyncCtx.deserialize(job.data.context, () => processJob(job));
-   */
-  deserialize<R>(input: Uint8Array | string, fn: () => R, options?: DeserializeOptions | null): R {
-    checkInput(input);
-    return this.withContext(decodeSnapshot(input, options), fn);
-  }
-
-  /**
-   * A function that runs `fn` inside the context captured now (as a new scope per call, so
-   * writes made by one call do not reach the next).
-   */
-  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-    requireFunction(fn, 'bind(fn)');
-    const captured = this.snapshot();
-    return (...args: A): R => this.withContext(captured, () => fn(...args));
-  }
 }
-
-/** The asynchronous store. */
-export const asyncCtx: AsyncContext = new AsyncContext();

@@ -6,6 +6,7 @@ import {
 } from '../registry/registry.js';
 import { SLOT } from '../registry/types.js';
 import { type Frame, readValue, writeSlot } from './frame.js';
+import { requireFunction } from './scope-arguments.js';
 import { chainToArray } from './scope-chain.js';
 import { captureFrame, type Snapshot } from './snapshot.js';
 
@@ -74,6 +75,19 @@ export abstract class ContextStore {
   scopeChain(): string[] {
     currentRegistry();
     return chainToArray(this.currentFrame().chain);
+  }
+
+  /** Runs `fn` with the snapshot's values and scope chain, as a new scope of this store. */
+  abstract withContext<R>(snapshot: Snapshot, fn: () => R): R;
+
+  /**
+   * A function that runs `fn` inside the context captured now, each call in a fresh scope (writes
+   * made by one call do not reach the next). This is how context reaches callbacks.
+   */
+  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    requireFunction(fn, 'bind(fn)');
+    const captured = this.snapshot();
+    return (...args: A): R => this.withContext(captured, () => fn(...args));
   }
 
   /** An immutable capture of the current values and scope chain, in O(1). */

@@ -10,10 +10,6 @@ import {
 } from '../store/scope-arguments.js';
 import { frameOfSnapshot, type Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
-import { decodeSnapshot } from '../wire/decode.js';
-import { encodeSnapshot, encodeSnapshotToString } from '../wire/encode.js';
-import { checkInput, signingKeyOf } from '../wire/options.js';
-import type { DeserializeOptions, SerializeOptions } from '../wire/types.js';
 import { ScopeGuard } from './scope-guard.js';
 
 /**
@@ -21,7 +17,7 @@ import { ScopeGuard } from './scope-guard.js';
  * promise hooks, so code that only uses it pays nothing per promise. It does not follow
  * callbacks by itself: carry context into them with `bind` or a snapshot.
  */
-export class SyncContext extends ContextStore {
+export class SyncStore extends ContextStore {
   /** @internal */
   currentFrame(): Frame {
     return runtime.syncCurrent;
@@ -73,38 +69,6 @@ export class SyncContext extends ContextStore {
     requireFunction(fn, 'syncCtx.withContext(snapshot, fn)');
     currentRegistry();
     return runInFrame(frameOfSnapshot(checked), fn);
-  }
-
-  /** The current sync context as wire bytes (see the top-level `serialize`). */
-  serialize(options?: SerializeOptions | null): Uint8Array {
-    return encodeSnapshot(this.snapshot(), undefined, signingKeyOf(options, 'serialize'));
-  }
-
-  /** The current sync context as a base64url string (see `serializeToString`). */
-  serializeToString(options?: SerializeOptions | null): string {
-    return encodeSnapshotToString(this.snapshot(), signingKeyOf(options, 'serializeToString'));
-  }
-
-  /**
-   * Opens a scope holding a context received from another process (see the top-level
-   * `deserialize`); returns its guard. Throws, opening nothing, on malformed input.
-   *
-   * @example
-   * using guard = syncCtx.deserialize(message.headers.context);
-   */
-  deserialize(input: Uint8Array | string, options?: DeserializeOptions | null): ScopeGuard {
-    checkInput(input);
-    return this.attach(decodeSnapshot(input, options));
-  }
-
-  /**
-   * A function that runs `fn` inside the context captured now, each call in a fresh scope.
-   * This is how sync context reaches callbacks, timers and event listeners.
-   */
-  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-    requireFunction(fn, 'syncCtx.bind(fn)');
-    const captured = this.snapshot();
-    return (...args: A): R => this.withContext(captured, () => fn(...args));
   }
 
   /**
@@ -159,6 +123,3 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === 'function'
   );
 }
-
-/** The synchronous store of this thread. */
-export const syncCtx: SyncContext = new SyncContext();
