@@ -18,7 +18,8 @@ export type DContextErrorCode =
   | 'CONTEXT_TOO_LARGE'
   | 'DECODE_FAILED'
   | 'ENCODE_FAILED'
-  | 'NOT_CLONEABLE';
+  | 'NOT_CLONEABLE'
+  | 'TASK_NOT_WRAPPED';
 
 class DContextErrorImpl extends Error {
   override readonly name = 'DContextError';

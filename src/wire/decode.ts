@@ -305,7 +305,7 @@ function overlayPlain(
   for (let i = start; i < plain.length; i += 3) {
     const name = plain[i];
     const value = plain[i + 2];
-    const size = plainBound(value, false);
+    const size = plainBound(value);
     if (typeof name !== 'string' || name.length === 0 || size < 0) {
       throw malformed('a plain entry is not a name and plain data', 0);
     }
@@ -366,7 +366,7 @@ function mergedMessage(
   for (let i = start; i < plain.length; i += 3) {
     const name = plain[i];
     const version = plain[i + 1];
-    if (typeof name !== 'string' || name.length === 0 || plainBound(plain[i + 2], false) < 0) {
+    if (typeof name !== 'string' || name.length === 0 || plainBound(plain[i + 2]) < 0) {
       throw malformed('a plain entry is not a name and plain data', 0);
     }
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {

@@ -43,7 +43,7 @@ import { type EncodedLayout, encodeSnapshot, encodeSnapshotToString } from './en
 import { entryHeader } from './format.js';
 import { DEFAULT_WIRE_LIMITS, maxContextSize } from './limits.js';
 import { parseEntry } from './parse.js';
-import { plainBound } from './plain-clone.js';
+import { copiedSize, copyPlainData, NOT_PLAIN_DATA } from './plain-clone.js';
 import { decodePlain, NOT_PLAIN } from './plain-decoder.js';
 import { WireValue } from './wire-value.js';
 import { ByteWriter } from './writer.js';
@@ -220,7 +220,8 @@ function encodeDelta(snapshot: Snapshot, from: Base, registry: Registry): unknow
     const i = slots[s]!;
     const value = entryAt(values, i);
     const baseValue = entryAt(baseValues, i);
-    if (value === baseValue && simple[i] === 1) continue;
+    // Object.is: -0 and 0 are the same MessagePack entry but not the same superjson one.
+    if (simple[i] === 1 && Object.is(value, baseValue)) continue;
     const definition = definitions[i]!;
     const had = ends[i] !== 0;
     if (had ? unchanged(value, baseValue, definition, from, i) : value === baseValue) continue;
@@ -232,10 +233,12 @@ function encodeDelta(snapshot: Snapshot, from: Base, registry: Registry): unknow
       return undefined;
     }
     if (++changes * 2 > from.entries) return undefined;
-    const size = definition.codec === 'msgpack' ? plainBound(value, true) : -1;
-    if (size >= 0) {
-      delta.push(definition.name, definition.version, value);
-      bound += definition.name.length * 3 + 14 + size;
+    // A copy, taken now: a pool may clone the task only when a worker is free, and the value
+    // can be changed in place before then.
+    const copy = definition.codec === 'msgpack' ? copyPlainData(value) : NOT_PLAIN_DATA;
+    if (copy !== NOT_PLAIN_DATA) {
+      delta.push(definition.name, definition.version, copy);
+      bound += definition.name.length * 3 + 14 + copiedSize();
     } else {
       putEntry((sparse ??= emptySlots(registry.size)), i, value);
     }
@@ -282,7 +285,7 @@ function unchanged(
   from: Base,
   index: number,
 ): boolean {
-  if (value === baseValue) {
+  if (Object.is(value, baseValue)) {
     const type = typeof value;
     if (type !== 'object' && type !== 'function') {
       if (typeof definition.codec === 'string') return true;
@@ -400,8 +403,8 @@ function localEntries(snapshot: Snapshot, registry: Registry): LocalEntries | nu
     const value = readSlot(values, i);
     if (value === undefined) continue;
     const name = definitions[i]!.name;
-    assertCloneable(name, value);
-    (entries ??= []).push([name, value]);
+    // The clone is what goes: a task queued in a pool must not see later in-place changes.
+    (entries ??= []).push([name, cloneLocal(name, value)]);
   }
   return entries;
 }
@@ -422,9 +425,10 @@ function localSlots(registry: Registry): readonly number[] {
   return locals;
 }
 
-function assertCloneable(name: string, value: unknown): void {
+/** `value` structured-cloned now, or `NOT_CLONEABLE` naming the key. */
+function cloneLocal(name: string, value: unknown): unknown {
   try {
-    structuredClone(value);
+    return structuredClone(value);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     throw new DContextError(

@@ -34,6 +34,7 @@ const checked = builder.register<string>('checked', {
   validate: (value) => typeof value === 'string',
 });
 const tenant = builder.registerLocal<{ id: number }>('tenant_handle');
+const signed = builder.register<number>('signed', { codec: 'superjson' });
 initialize(builder);
 
 let unique = 0;
@@ -85,6 +86,22 @@ describe('a context sent as a delta from one sent before', () => {
       expect(received.get(count)).toBe(42);
       expect(received.scopeChain).toEqual(['base']);
       expectSameAsFull(received, child);
+    });
+  });
+
+  it('tells -0 from 0 for a superjson key, which keeps the sign', () => {
+    unique++;
+    scope(() => {
+      set(requestId, `base-${unique}`);
+      set(user, { id: `u-${unique}`, roles: [] });
+      set(count, unique);
+      set(signed, 0);
+      expect(toTransfer(snapshot()).delta).toBeNull(); // the base, with 0
+      const negative = scope(() => {
+        set(signed, -0);
+        return toTransfer(snapshot());
+      });
+      expect(Object.is(receive(negative).get(signed), -0)).toBe(true);
     });
   });
 

@@ -2,6 +2,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   asyncCtx,
+  type DContextError,
   get,
   initialize,
   isDContextError,
@@ -17,6 +18,7 @@ import {
   type MessageTarget,
   onMessageWithContext,
   postWithContext,
+  spawnWithContext,
 } from '../../src/worker/index.js';
 import { assertBuilt, fixture } from './support/built.js';
 
@@ -263,4 +265,22 @@ describe('errors thrown by a message handler in a worker', () => {
       expect(asyncCtx.isActive()).toBe(false);
     });
   }
+
+  it('reach a spawnWithContext parent as a DContextError, code and key kept', async () => {
+    const worker = spawnWithContext(fixture('message-echo.mjs'));
+    const error = await new Promise<unknown>((resolve) => {
+      worker.once('error', resolve);
+      scope('request', () => {
+        set(requestId, 'r-dcontext-error');
+        postWithContext(worker, { kind: 'dcontext-error', n: 1 });
+      });
+    });
+    expect(isDContextError(error, 'NOT_REGISTERED')).toBe(true);
+    expect((error as DContextError).key).toBe('missing_key');
+    // The context of the message whose handler failed, attached in the worker.
+    expect(errorContext(error)).toMatchObject({
+      scopeChain: ['request'],
+      values: { request_id: 'r-dcontext-error' },
+    });
+  });
 });
