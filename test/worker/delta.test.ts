@@ -20,6 +20,7 @@ import {
   toDebugJSON,
 } from '../../src/index.js';
 import { type ContextTransfer, fromTransfer, toTransfer } from '../../src/wire/transfer.js';
+import { withCapturedWarnings } from './support/warnings.js';
 
 if (process.env.FC_SEED !== 'random') {
   fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261125) });
@@ -306,25 +307,26 @@ describe('the receiving side of a delta', () => {
     );
   });
 
-  it('runs the key validate on a plain value, and drops a rejected one', async () => {
-    const warnings: (Error & { code?: string })[] = [];
-    const listener = (warning: Error): void => {
-      warnings.push(warning);
-    };
-    process.on('warning', listener);
-    try {
+  it('runs the key validate on a plain value, and drops a rejected one, with a warning', async () => {
+    const { warnings } = await withCapturedWarnings(() => {
       const received = receive(deltaOf(null, null, 'checked', 1, 42));
       expect(received.get(checked)).toBeUndefined();
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', listener);
-    }
-    expect(warnings.map((warning) => warning.code)).toContain('DCONTEXT_DECODE');
+    });
+    expect(warnings).toContainEqual({
+      code: 'DCONTEXT_DECODE',
+      message: expect.stringMatching(/'checked' .* rejected by its validate/),
+    });
   });
 
-  it('does not accept a local-only key from the delta', () => {
-    const received = receive(deltaOf(null, null, 'tenant_handle', 1, 'sent anyway'));
-    expect(received.get(tenant)).toBeUndefined();
+  it('does not accept a local-only key from the delta, with a warning', async () => {
+    const { warnings } = await withCapturedWarnings(() => {
+      const received = receive(deltaOf(null, null, 'tenant_handle', 1, 'sent anyway'));
+      expect(received.get(tenant)).toBeUndefined();
+    });
+    expect(warnings).toContainEqual({
+      code: 'DCONTEXT_DECODE',
+      message: expect.stringMatching(/'tenant_handle' .* local-only/),
+    });
   });
 
   it('refuses malformed deltas with DECODE_FAILED', () => {

@@ -21,6 +21,7 @@ import {
   spawnWithContext,
 } from '../../src/worker/index.js';
 import { assertBuilt, fixture } from './support/built.js';
+import { withCapturedWarnings } from './support/warnings.js';
 
 assertBuilt();
 
@@ -93,23 +94,20 @@ describe('postWithContext / onMessageWithContext in one thread', () => {
   });
 
   it('still handles a message whose context this thread cannot read, in the root context, with a warning', async () => {
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.message);
-    process.on('warning', onWarning);
-    const reads = nextReads(1);
-    setMaxContextSize(1024 * 1024);
-    scope(() => {
-      set(requestId, 'x'.repeat(100_000));
-      postWithContext(port1, 'oversized context');
-    });
-    setMaxContextSize(64 * 1024); // the receiving side's limit
-    try {
+    const { warnings } = await withCapturedWarnings(async () => {
+      const reads = nextReads(1);
+      setMaxContextSize(1024 * 1024);
+      scope(() => {
+        set(requestId, 'x'.repeat(100_000));
+        postWithContext(port1, 'oversized context');
+      });
+      setMaxContextSize(64 * 1024); // the receiving side's limit
       expect(await reads).toEqual([['oversized context', undefined, undefined, []]]);
-      await sleep(5);
-      expect(warnings.some((w) => /could not be read/.test(w))).toBe(true);
-    } finally {
-      process.off('warning', onWarning);
-    }
+    });
+    expect(warnings).toContainEqual({
+      code: 'DCONTEXT_MESSAGE_CONTEXT',
+      message: expect.stringMatching(/could not be read/),
+    });
   });
 
   it('gives each message a fresh scope: what a handler sets never reaches the next one', async () => {
