@@ -4,9 +4,10 @@
  * `spawnWithContext`) is the thread protocol's, composed here so that the registry imports
  * nothing from it (STYLE.md: the facade imports the layers, never the other way round).
  */
-import { adoptSpawnerContext } from './internal/spawn-context.js';
+
 import type { RegistryBuilder } from './registry/builder.js';
 import { freezeRegistry, isInitialized } from './registry/registry.js';
+import { adoptSpawnerContext } from './thread/spawn-context.js';
 
 /**
  * Freezes `builder` into the process-wide registry. Call once, at startup, before any context

@@ -8,7 +8,7 @@
  * passes through as it is.
  */
 import type { Snapshot } from '../store/snapshot.js';
-import { type LocalEntries, snapshotOf, toTransfer } from '../wire/transfer.js';
+import { type LocalEntries, snapshotOf, toTransfer } from '../thread/transfer.js';
 
 const TAG = '@@dcontext';
 /**

@@ -1,7 +1,7 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { snapshot } from '../context-api.js';
-import { withSpawnContext } from '../internal/spawn-context.js';
-import { toTransfer } from '../wire/transfer.js';
+import { withSpawnContext } from '../thread/spawn-context.js';
+import { toTransfer } from '../thread/transfer.js';
 import { attachContext } from './error-context.js';
 import { reviveWorkerError } from './thread-error.js';
 

@@ -20,8 +20,8 @@ import {
   postWithContext,
   spawnWithContext,
 } from '../../src/worker/index.js';
+import { withCapturedWarnings } from '../support/warnings.js';
 import { assertBuilt, fixture } from './support/built.js';
-import { withCapturedWarnings } from './support/warnings.js';
 
 assertBuilt();
 

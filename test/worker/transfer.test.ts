@@ -9,7 +9,7 @@ import {
   set,
   snapshot,
 } from '../../src/index.js';
-import { fromTransfer, isTransfer, toTransfer } from '../../src/wire/transfer.js';
+import { fromTransfer, isTransfer, toTransfer } from '../../src/thread/transfer.js';
 import { attachContext } from '../../src/worker/error-context.js';
 import { errorContext } from '../../src/worker/index.js';
 import { assertBuilt, fixture } from './support/built.js';

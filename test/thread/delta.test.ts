@@ -1,5 +1,5 @@
 /**
- * Contexts sent as a difference from a context sent before (src/worker/transfer.ts): the sender
+ * Contexts sent as a difference from a context sent before (src/thread/): the sender
  * names a base (a full encoding) and lists what changed; the receiver must get exactly what a
  * full encoding would have carried.
  */
@@ -19,8 +19,8 @@ import {
   snapshot,
   toDebugJSON,
 } from '../../src/index.js';
-import { type ContextTransfer, fromTransfer, toTransfer } from '../../src/wire/transfer.js';
-import { withCapturedWarnings } from './support/warnings.js';
+import { type ContextTransfer, fromTransfer, toTransfer } from '../../src/thread/transfer.js';
+import { withCapturedWarnings } from '../support/warnings.js';
 
 if (process.env.FC_SEED !== 'random') {
   fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261125) });

@@ -1,7 +1,9 @@
 /**
- * Values that structured clone carries exactly as the wire format would: what a receiver gets
- * by cloning equals what it would decode from the MessagePack entry. Such values can cross
- * threads by structured clone, without being encoded or decoded (see `decodeOverlay`).
+ * Plain data: values that structured clone carries exactly as the wire format would, so that
+ * what a receiver gets by cloning equals what it would decode from the MessagePack entry. Such
+ * values of a delta cross threads by structured clone, not encoded (see delta.ts and
+ * apply-delta.ts). The sender copies them ({@link copyPlainData}); the receiver checks their
+ * shape and size ({@link plainDataSize}).
  */
 import { types } from 'node:util';
 
@@ -20,7 +22,7 @@ const MAX_COLLECTION = 16 * 1024;
  * as undefined (written as nil) or a Date, travels in the wire format. What a receiver checks of
  * a value that arrived by structured clone (the sender's side is {@link copyPlainData}).
  */
-export function plainBound(value: unknown, depth = 0): number {
+export function plainDataSize(value: unknown, depth = 0): number {
   switch (typeof value) {
     case 'string':
       return plainString(value) ? value.length * 3 + 5 : -1;
@@ -40,7 +42,7 @@ export function plainBound(value: unknown, depth = 0): number {
     const length = value.length;
     if (Object.getPrototypeOf(value) !== Array.prototype || length > MAX_COLLECTION) return -1;
     for (let i = 0; i < length; i++) {
-      const item = plainBound(value[i], depth + 1);
+      const item = plainDataSize(value[i], depth + 1);
       if (item < 0) return -1;
       bound += item;
     }
@@ -51,7 +53,7 @@ export function plainBound(value: unknown, depth = 0): number {
   if (keys.length > MAX_COLLECTION) return -1;
   for (const key of keys) {
     if (!plainKey(key)) return -1;
-    const item = plainBound((value as Record<string, unknown>)[key], depth + 1);
+    const item = plainDataSize((value as Record<string, unknown>)[key], depth + 1);
     if (item < 0) return -1;
     bound += key.length * 3 + 5 + item;
   }
@@ -64,7 +66,7 @@ export const NOT_PLAIN_DATA: unique symbol = Symbol('not plain data');
 let copied = 0;
 
 /**
- * A copy of `value`, taken now, when it is plain data (as {@link plainBound} defines it) that
+ * A copy of `value`, taken now, when it is plain data (as {@link plainDataSize} defines it) that
  * structured clone would carry as the wire format does; `NOT_PLAIN_DATA` when it is not. The
  * sender's side: it also refuses what only the sender can see (a proxy, an array with other
  * properties, which clone and encoding would treat differently). After a copy,

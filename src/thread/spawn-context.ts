@@ -7,9 +7,9 @@
  * workers, TypeScript loaders and `eval` workers alike.
  */
 import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
+import { runtime } from '../internal/runtime.js';
 import { fitToRegistry } from '../store/frame.js';
-import { type ContextTransfer, fromTransfer, isTransfer } from '../wire/transfer.js';
-import { runtime } from './runtime.js';
+import { type ContextTransfer, fromTransfer, isTransfer } from './transfer.js';
 
 /** The environment-data key the spawner's context travels under. */
 export const SPAWN_CONTEXT_KEY = 'dcontext:spawn-context';
