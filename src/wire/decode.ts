@@ -56,6 +56,7 @@ export function inputBytes(input: unknown, limit: number): Uint8Array {
   );
 }
 
+/** The default `onDroppedEntry`: reports an unusable entry as a `DContextWarning`. */
 export function warnDropped(error: DContextError): void {
   process.emitWarning(error.message, { type: 'DContextWarning', code: 'DCONTEXT_DECODE' });
 }
