@@ -49,4 +49,21 @@ describe('layers', () => {
       loaded.filter((file) => file.startsWith('thread/') || file.startsWith('worker/')),
     ).toEqual([]);
   });
+
+  it('gives the core entry only what adopting a spawner context needs, not the delta protocol', () => {
+    const loaded = [...closure('index.ts')];
+    const delta = [
+      'apply-delta',
+      'delta',
+      'sent-base',
+      'shadow',
+      'received-base',
+      'received-bases',
+    ];
+    expect(
+      loaded.filter(
+        (file) => file.startsWith('worker/') || delta.some((name) => file === `thread/${name}.ts`),
+      ),
+    ).toEqual([]);
+  });
 });

@@ -4,10 +4,10 @@
  * copy that travels are one, and a value changed in place after the send does not travel).
  */
 import { DContextError } from '../errors.js';
-import type { Registry } from '../registry/registry.js';
-import { readSlot } from '../store/frame.js';
-import type { Snapshot } from '../store/snapshot.js';
-import type { LocalEntries } from './transfer.js';
+import { currentRegistry, type Registry } from '../registry/registry.js';
+import { fitToRegistry, putEntry, readSlot, validateValue } from '../store/frame.js';
+import { Snapshot } from '../store/snapshot.js';
+import type { LocalEntries } from './transfer-shape.js';
 
 /** The local-only values of `snapshot`, cloned now, or null when none is set. */
 export function localEntries(snapshot: Snapshot, registry: Registry): LocalEntries | null {
@@ -56,4 +56,27 @@ function cloneLocal(name: string, value: unknown): unknown {
       { cause },
     );
   }
+}
+
+/**
+ * `received` with the local values that arrived next to it, matched by name against this
+ * thread's registry. A local value whose name is not registered here, or that fails the key's
+ * `validate`, is left out.
+ */
+export function withLocalValues(received: Snapshot, local: LocalEntries | null): Snapshot {
+  if (local === null || local.length === 0) return received;
+  const registry = currentRegistry();
+  const values = fitToRegistry(received.values).slice();
+  for (const entry of local) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
+    const definition = registry.byName(entry[0]);
+    if (definition === undefined) continue;
+    try {
+      validateValue(definition, entry[1]);
+    } catch {
+      continue;
+    }
+    putEntry(values, definition.index, entry[1]);
+  }
+  return new Snapshot(values, received.chain, received.opaque);
 }

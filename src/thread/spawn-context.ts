@@ -9,7 +9,9 @@
 import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
 import { runtime } from '../internal/runtime.js';
 import { fitToRegistry } from '../store/frame.js';
-import { type ContextTransfer, fromTransfer, isTransfer } from './transfer.js';
+import { decodeSnapshot } from '../wire/decode.js';
+import { withLocalValues } from './local-values.js';
+import { type ContextTransfer, isTransfer } from './transfer-shape.js';
 
 /** The environment-data key the spawner's context travels under. */
 export const SPAWN_CONTEXT_KEY = 'dcontext:spawn-context';
@@ -37,8 +39,12 @@ export function adoptSpawnerContext(): void {
   if (received === undefined) return;
   setEnvironmentData(SPAWN_CONTEXT_KEY, undefined);
   try {
-    if (!isTransfer(received)) throw new Error('the environment data has an unknown shape');
-    const snapshot = fromTransfer(received);
+    // The spawner sends it in full (`toFullTransfer`): read once, so a delta would not pay, and
+    // the core entry needs no delta decoder to adopt it.
+    if (!isTransfer(received) || (received.delta !== undefined && received.delta !== null)) {
+      throw new Error('the environment data has an unknown shape');
+    }
+    const snapshot = withLocalValues(decodeSnapshot(received.wire), received.local);
     const root = {
       values: fitToRegistry(snapshot.values),
       owned: false,

@@ -22,34 +22,16 @@
  * encoding would have carried, each message its own decoded objects.
  */
 import { currentRegistry } from '../registry/registry.js';
-import { fitToRegistry, putEntry, validateValue } from '../store/frame.js';
-import { Snapshot } from '../store/snapshot.js';
+import type { Snapshot } from '../store/snapshot.js';
+import { encodeSnapshotToString } from '../wire/encode.js';
 import { decodeDelta } from './apply-delta.js';
 import { encodeDelta } from './delta.js';
-import { localEntries } from './local-values.js';
+import { localEntries, withLocalValues } from './local-values.js';
 import { receivedBase } from './received-bases.js';
 import { lastSentBase, newSentBase } from './sent-base.js';
+import type { ContextTransfer, LocalEntries } from './transfer-shape.js';
 
-/** Local-only values, as `[key name, value]` pairs. */
-export type LocalEntries = readonly (readonly [string, unknown])[];
-
-/** A context ready for `postMessage` (or any other structured-clone channel). */
-export interface ContextTransfer {
-  /**
-   * The wire format's string form: non-local values, scope chain, opaque entries. With a
-   * `delta`, the context it was computed against (the base).
-   */
-  readonly wire: string;
-  /**
-   * When set, this context differs from `wire`'s by: `[chain, changes, ...plain]`, with `chain`
-   * its scope chain names (null: the same as `wire`'s), `changes` the wire string form of the
-   * changed entries that do not go as plain data (or null), and `plain` flat
-   * `[name, version, value]` triples (see `decodeDelta`).
-   */
-  readonly delta?: readonly unknown[] | null;
-  /** Local-only values by key name, or null when none is set. */
-  readonly local: LocalEntries | null;
-}
+export { type ContextTransfer, isTransfer, type LocalEntries } from './transfer-shape.js';
 
 const NO_CHANGES: readonly unknown[] = [];
 
@@ -76,15 +58,15 @@ export function toTransfer(snapshot: Snapshot): ContextTransfer {
   return { wire, delta: delta ?? null, local: localEntries(snapshot, registry) };
 }
 
-/** Whether `value` has the shape of a {@link ContextTransfer} (from another thread: untrusted). */
-export function isTransfer(value: unknown): value is ContextTransfer {
-  if (typeof value !== 'object' || value === null) return false;
-  const { wire, delta, local } = value as { wire?: unknown; delta?: unknown; local?: unknown };
-  return (
-    typeof wire === 'string' &&
-    (delta === undefined || delta === null || (Array.isArray(delta) && delta.length >= 2)) &&
-    (local === null || Array.isArray(local))
-  );
+/**
+ * `snapshot` in transferable form, encoded in full (no delta, and the sent base is left as it
+ * is): for a receiver that reads it once, with `deserialize` (a worker adopting its spawner's
+ * context). Throws as {@link toTransfer}.
+ */
+export function toFullTransfer(snapshot: Snapshot): ContextTransfer {
+  const registry = currentRegistry();
+  const wire = encodeSnapshotToString(snapshot);
+  return { wire, delta: null, local: localEntries(snapshot, registry) };
 }
 
 /**
@@ -112,19 +94,5 @@ export function snapshotOf(
     delta === null
       ? decodeDelta(receivedBase(wire), null, null, NO_CHANGES, 0)
       : decodeDelta(receivedBase(wire), delta[at], delta[at + 1], delta, at + 2);
-  if (local === null || local.length === 0) return received;
-  const registry = currentRegistry();
-  const values = fitToRegistry(received.values).slice();
-  for (const entry of local) {
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
-    const definition = registry.byName(entry[0]);
-    if (definition === undefined) continue;
-    try {
-      validateValue(definition, entry[1]);
-    } catch {
-      continue;
-    }
-    putEntry(values, definition.index, entry[1]);
-  }
-  return new Snapshot(values, received.chain, received.opaque);
+  return withLocalValues(received, local);
 }

@@ -1,7 +1,7 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { snapshot } from '../context-api.js';
 import { withSpawnContext } from '../thread/spawn-context.js';
-import { toTransfer } from '../thread/transfer.js';
+import { toFullTransfer } from '../thread/transfer.js';
 import { attachContext } from './error-context.js';
 import { reviveWorkerError } from './thread-error.js';
 
@@ -25,7 +25,7 @@ import { reviveWorkerError } from './thread-error.js';
  */
 export function spawnWithContext(filename: string | URL, options?: WorkerOptions): Worker {
   const context = snapshot();
-  const transfer = toTransfer(context);
+  const transfer = toFullTransfer(context);
   const worker = withSpawnContext(transfer, () => new Worker(filename, options));
   worker.prependListener('error', (error: unknown) => {
     attachContext(reviveWorkerError(error), context);
