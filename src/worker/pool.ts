@@ -8,7 +8,8 @@ import { fromThreadError, isThreadError } from './thread-error.js';
 
 /**
  * What {@link runWithContext} needs of a pool: Piscina's `run(task, options)`. Structural, so
- * dcontext does not load Piscina (Piscina >= 4; any pool with the same `run` works).
+ * dcontext does not load Piscina (Piscina >= 4; any pool with the same `run` works, if it
+ * resolves to what the task function returned).
  */
 export interface TaskPool<O = object> {
   run(task: unknown, options?: O): Promise<unknown>;
