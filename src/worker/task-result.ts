@@ -57,8 +57,11 @@ const checkedPools = new WeakMap<object, Checked>();
 function selection(options: unknown): string | null {
   if (typeof options !== 'object' || options === null) return null;
   const { filename, name } = options as { filename?: unknown; name?: unknown };
-  if (filename == null && name == null) return null;
-  return `${String(filename)}\u0000${String(name)}`;
+  if (filename == null) {
+    if (name == null) return null;
+    if (typeof name === 'string') return name; // no string built per task for the usual case
+  }
+  return `\u0001${String(filename)}\u0000${String(name)}`;
 }
 
 /** Whether the task function `options` selects on `pool` is known to be wrapped. */

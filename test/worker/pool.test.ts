@@ -334,6 +334,19 @@ describe('runWithContext: a task file without withTaskContext', () => {
     }
   });
 
+  it('checks each export a task selects on its own: a wrapped default says nothing of the others', async () => {
+    const pool = new Piscina({ filename, maxThreads: 1 });
+    try {
+      expect(await runWithContext(pool, { n: 1 })).toMatchObject({ n: 1 });
+      const error = await runWithContext(pool, { n: 2 }, { name: 'unwrapped' }).catch(
+        (e: unknown) => e,
+      );
+      expect(isDContextError(error, 'TASK_NOT_WRAPPED')).toBe(true);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
   it('moves a result made with Piscina.move back from a checked task', async () => {
     const pool = new Piscina({ filename, maxThreads: 1 });
     try {
