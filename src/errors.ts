@@ -19,7 +19,8 @@ export type DContextErrorCode =
   | 'ENCODE_FAILED'
   | 'NOT_CLONEABLE'
   | 'NOT_ACCEPTED'
-  | 'BAD_SIGNATURE';
+  | 'BAD_SIGNATURE'
+  | 'TASK_NOT_WRAPPED';
 
 // Set on every DContextError's prototype; `Symbol.for`, so the ESM and the CommonJS build (each
 // with its own class when both are loaded) recognise each other's errors with `instanceof`.

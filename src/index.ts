@@ -13,6 +13,7 @@ export {
 export { bindEmitter } from './emitter/bind-emitter.js';
 export { type BoundListener, bindListener, type Listener } from './emitter/bind-listener.js';
 export { DContextError, type DContextErrorCode, isDContextError } from './errors.js';
+export { initialize, tryInitialize } from './initialize.js';
 export { RegistryBuilder } from './registry/builder.js';
 export {
   ContextKey,
@@ -21,12 +22,7 @@ export {
   type ValueWritten,
   type WithDefault,
 } from './registry/context-key.js';
-export {
-  initialize,
-  isInitialized,
-  registeredKeys,
-  tryInitialize,
-} from './registry/registry.js';
+export { isInitialized, registeredKeys } from './registry/registry.js';
 export type { KeyCodec, KeyInfo, KeyOptions, Migration, ValueCodec } from './registry/types.js';
 export { Snapshot } from './store/snapshot.js';
 export type { ContextStore } from './store/store.js';

@@ -1,6 +1,5 @@
 import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
-import { adoptSpawnerContext } from '../internal/spawn-context.js';
 import type { RegistryBuilder } from './builder.js';
 import type { ContextKey, KeyRef } from './context-key.js';
 import { type KeyDefinition, type KeyInfo, type Migration, NO_SLOT, SLOT } from './types.js';
@@ -170,10 +169,11 @@ function editDistance(a: string, b: string, cap: number): number {
 }
 
 /**
- * Freezes `builder` into the process-wide registry. Call once, at startup, before any context
- * is read or written. A second call throws `REGISTRY_FROZEN`.
+ * Freezes `builder` into the process-wide registry: the registry's half of the public
+ * `initialize` (src/initialize.ts), which then adopts a spawning thread's context. A second call
+ * throws `REGISTRY_FROZEN`.
  */
-export function initialize(builder: RegistryBuilder): void {
+export function freezeRegistry(builder: RegistryBuilder): void {
   if (runtime.registry !== null) {
     throw new DContextError(
       'REGISTRY_FROZEN',
@@ -190,8 +190,6 @@ export function initialize(builder: RegistryBuilder): void {
   for (let i = 0; i < Math.min(rootValues.length, values.length); i++) values[i] = rootValues[i];
   runtime.root = { ...runtime.root, values };
   if (runtime.syncCurrent.isRoot) runtime.syncCurrent = runtime.root;
-  // A worker started by spawnWithContext: its spawner's context becomes the root.
-  adoptSpawnerContext();
 }
 
 /**
@@ -213,13 +211,6 @@ function assignSlots(keys: readonly ContextKey<unknown>[]): void {
       );
     }
   }
-}
-
-/** Like {@link initialize}, but returns false instead of throwing when already initialized. */
-export function tryInitialize(builder: RegistryBuilder): boolean {
-  if (runtime.registry !== null) return false;
-  initialize(builder);
-  return true;
 }
 
 /** Whether `initialize` has run in this process. */

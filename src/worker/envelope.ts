@@ -8,18 +8,26 @@
  * passes through as it is.
  */
 import type { Snapshot } from '../store/snapshot.js';
-import { type LocalEntries, snapshotOf, toTransfer } from '../wire/transfer.js';
+import { type LocalEntries, snapshotOf, toTransfer } from '../thread/transfer.js';
 
 const TAG = '@@dcontext';
+/**
+ * The tag of a pool task sent while its pool is not yet known to run a wrapped task function:
+ * `withTaskContext` marks the result of such a task (see pool.ts).
+ */
+export const CHECKED_TASK_TAG = '@@dcontext:checked';
 
 /** A payload with the sender's context. */
 export type ContextEnvelope = readonly unknown[];
 
-/** Wraps `payload` with `snapshot` (throws `NOT_CLONEABLE` before anything is sent). */
-export function wrap(snapshot: Snapshot, payload: unknown): ContextEnvelope {
+/**
+ * Wraps `payload` with `snapshot` (throws `NOT_CLONEABLE` before anything is sent); `tag` is
+ * {@link CHECKED_TASK_TAG} for a pool task whose result must come back marked.
+ */
+export function wrap(snapshot: Snapshot, payload: unknown, tag: string = TAG): ContextEnvelope {
   const { wire, delta, local } = toTransfer(snapshot);
-  if (delta === undefined || delta === null) return [TAG, payload, wire, local];
-  const envelope: unknown[] = [TAG, payload, wire, local];
+  if (delta === undefined || delta === null) return [tag, payload, wire, local];
+  const envelope: unknown[] = [tag, payload, wire, local];
   for (const item of delta) envelope.push(item);
   return envelope;
 }
@@ -32,7 +40,7 @@ export function unwrap(data: unknown): { snapshot: Snapshot; payload: unknown } 
 
 /** The context in `data`, or undefined for a plain message; its payload is then `data[1]`. */
 export function contextOf(data: unknown): Snapshot | undefined {
-  if (!Array.isArray(data) || data[0] !== TAG) return undefined;
+  if (!Array.isArray(data) || (data[0] !== TAG && data[0] !== CHECKED_TASK_TAG)) return undefined;
   const length = data.length;
   const wire: unknown = data[2];
   const local: unknown = data[3];

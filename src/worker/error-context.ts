@@ -13,7 +13,10 @@ const PROPERTY = 'dcontext';
 export interface FailedWorkContext {
   /** The named scopes the work was submitted from, outermost first. */
   readonly scopeChain: readonly string[];
-  /** Its non-local values by key name: what a log line needs to place the failure. */
+  /**
+   * Its non-local values by key name: what a log line needs to place the failure. A
+   * null-prototype object, so a key named `__proto__` is an entry like any other.
+   */
   readonly values: Readonly<Record<string, unknown>>;
   /**
    * The whole context, local keys included, to re-enter with `withContext` (not enumerable).
@@ -31,7 +34,8 @@ export interface FailedWorkContext {
 export function attachContext(error: unknown, snapshot: Snapshot): unknown {
   if (typeof error !== 'object' || error === null || Object.hasOwn(error, PROPERTY)) return error;
   if (!Object.isExtensible(error)) return error;
-  const values: Record<string, unknown> = {};
+  // No prototype: a key named '__proto__' must stay an entry, not replace the prototype.
+  const values: Record<string, unknown> = Object.create(null);
   for (const [name, value] of snapshot.entries()) {
     if (findDefinition(name)?.local !== true) values[name] = value;
   }

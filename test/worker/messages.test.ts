@@ -2,6 +2,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   asyncCtx,
+  type DContextError,
   get,
   initialize,
   isDContextError,
@@ -17,7 +18,9 @@ import {
   type MessageTarget,
   onMessageWithContext,
   postWithContext,
+  spawnWithContext,
 } from '../../src/worker/index.js';
+import { withCapturedWarnings } from '../support/warnings.js';
 import { assertBuilt, fixture } from './support/built.js';
 
 assertBuilt();
@@ -91,23 +94,20 @@ describe('postWithContext / onMessageWithContext in one thread', () => {
   });
 
   it('still handles a message whose context this thread cannot read, in the root context, with a warning', async () => {
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.message);
-    process.on('warning', onWarning);
-    const reads = nextReads(1);
-    setMaxContextSize(1024 * 1024);
-    scope(() => {
-      set(requestId, 'x'.repeat(100_000));
-      postWithContext(port1, 'oversized context');
-    });
-    setMaxContextSize(64 * 1024); // the receiving side's limit
-    try {
+    const { warnings } = await withCapturedWarnings(async () => {
+      const reads = nextReads(1);
+      setMaxContextSize(1024 * 1024);
+      scope(() => {
+        set(requestId, 'x'.repeat(100_000));
+        postWithContext(port1, 'oversized context');
+      });
+      setMaxContextSize(64 * 1024); // the receiving side's limit
       expect(await reads).toEqual([['oversized context', undefined, undefined, []]]);
-      await sleep(5);
-      expect(warnings.some((w) => /could not be read/.test(w))).toBe(true);
-    } finally {
-      process.off('warning', onWarning);
-    }
+    });
+    expect(warnings).toContainEqual({
+      code: 'DCONTEXT_MESSAGE_CONTEXT',
+      message: expect.stringMatching(/could not be read/),
+    });
   });
 
   it('gives each message a fresh scope: what a handler sets never reaches the next one', async () => {
@@ -263,4 +263,22 @@ describe('errors thrown by a message handler in a worker', () => {
       expect(asyncCtx.isActive()).toBe(false);
     });
   }
+
+  it('reach a spawnWithContext parent as a DContextError, code and key kept', async () => {
+    const worker = spawnWithContext(fixture('message-echo.mjs'));
+    const error = await new Promise<unknown>((resolve) => {
+      worker.once('error', resolve);
+      scope('request', () => {
+        set(requestId, 'r-dcontext-error');
+        postWithContext(worker, { kind: 'dcontext-error', n: 1 });
+      });
+    });
+    expect(isDContextError(error, 'NOT_REGISTERED')).toBe(true);
+    expect((error as DContextError).key).toBe('missing_key');
+    // The context of the message whose handler failed, attached in the worker.
+    expect(errorContext(error)).toMatchObject({
+      scopeChain: ['request'],
+      values: { request_id: 'r-dcontext-error' },
+    });
+  });
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Piscina } from 'piscina';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type DContextError,
   deserialize,
   get,
   initialize,
@@ -12,6 +13,7 @@ import {
   set,
 } from '../../src/index.js';
 import { errorContext, runWithContext, type TaskPool } from '../../src/worker/index.js';
+import { sleep } from '../support/codes.js';
 import { assertBuilt, fixture } from './support/built.js';
 
 assertBuilt();
@@ -20,6 +22,7 @@ const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
 const mainOnly = builder.register<string>('main_only');
 const tenant = builder.registerLocal<{ id: number }>('tenant_handle');
+const workerOnly = builder.register<{ n: number }>('worker_only');
 initialize(builder);
 
 interface Echo {
@@ -270,5 +273,162 @@ describe('runWithContext: registries and plain tasks', () => {
       return pool.run({ n: 5 }) as Promise<Echo>;
     });
     expect(echo).toMatchObject({ n: 5, top: undefined, chain: [], active: false });
+  });
+});
+
+describe('runWithContext: errors keep what they are', () => {
+  const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1 });
+  const syncPool = new Piscina({ filename: fixture('sync-task.mjs').href, maxThreads: 1 });
+  afterAll(() => Promise.all([pool.destroy(), syncPool.destroy()]));
+
+  for (const [label, target] of [
+    ['an async task', () => pool],
+    ['a synchronous task', () => syncPool],
+  ] as const) {
+    it(`rejects with the DContextError ${label} threw: same code, key, message and stack`, async () => {
+      const error = await scope('request', () => {
+        set(requestId, 'r-dcontext-error');
+        return runWithContext(target(), { kind: 'dcontext-error', n: 1 }).catch((e: unknown) => e);
+      });
+      expect(isDContextError(error, 'NOT_REGISTERED')).toBe(true);
+      expect((error as DContextError).key).toBe('missing_key');
+      expect((error as Error).message).toMatch(/'missing_key' is not registered/);
+      // The stack is the worker's: it names the task file.
+      expect((error as Error).stack).toMatch(/(pool|sync)-task\.mjs/);
+      expect(errorContext(error)?.values).toMatchObject({ request_id: 'r-dcontext-error' });
+    });
+  }
+});
+
+describe('runWithContext: a task file without withTaskContext', () => {
+  it('rejects with TASK_NOT_WRAPPED naming the fix instead of passing the envelope on', async () => {
+    const pool = new Piscina({ filename: fixture('plain-task.mjs').href, maxThreads: 1 });
+    try {
+      const error = await runWithContext(pool, { n: 1 }).catch((e: unknown) => e);
+      expect(isDContextError(error, 'TASK_NOT_WRAPPED')).toBe(true);
+      expect((error as Error).message).toContain('export default withTaskContext(fn)');
+      expect((error as Error).message).toContain("'dcontext/worker'");
+      // Every task is checked until one result came back from a wrapped function.
+      const again = await runWithContext(pool, { n: 2 }).catch((e: unknown) => e);
+      expect(isDContextError(again, 'TASK_NOT_WRAPPED')).toBe(true);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('checks a pool until its first result, then sends tasks unmarked', async () => {
+    const tags: unknown[] = [];
+    const pool = new Piscina({ filename, maxThreads: 1 });
+    const spy: TaskPool = {
+      run: (task, options) => {
+        tags.push((task as unknown[])[0]);
+        return pool.run(task, options);
+      },
+    };
+    try {
+      expect(await runWithContext(spy, { n: 1 })).toMatchObject({ n: 1 });
+      expect(await runWithContext(spy, { n: 2 })).toMatchObject({ n: 2 });
+      expect(tags).toEqual(['@@dcontext:checked', '@@dcontext']);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('checks each export a task selects on its own: a wrapped default says nothing of the others', async () => {
+    const pool = new Piscina({ filename, maxThreads: 1 });
+    try {
+      expect(await runWithContext(pool, { n: 1 })).toMatchObject({ n: 1 });
+      const error = await runWithContext(pool, { n: 2 }, { name: 'unwrapped' }).catch(
+        (e: unknown) => e,
+      );
+      expect(isDContextError(error, 'TASK_NOT_WRAPPED')).toBe(true);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('moves a result made with Piscina.move back from a checked task', async () => {
+    const pool = new Piscina({ filename, maxThreads: 1 });
+    try {
+      const result = await runWithContext<Uint8Array>(pool, { kind: 'move-back', length: 32 });
+      expect(result).toBeInstanceOf(Uint8Array);
+      expect(result.byteLength).toBe(32);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
+
+describe('runWithContext: each task keeps its own context', () => {
+  it('gives every task of a worker that exited its own context on the shared error', async () => {
+    const pool = new Piscina({ filename, maxThreads: 1, concurrentTasksPerWorker: 16 });
+    try {
+      await runWithContext(pool, { n: 0 }); // checked, and the worker started
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 16 }, (_, n) =>
+          scope(`request-${n}`, () => {
+            set(requestId, `r-${n}`);
+            return runWithContext(pool, {
+              kind: n === 15 ? 'exit' : 'echo',
+              n,
+              delay: n === 15 ? 20 : 500,
+            });
+          }),
+        ),
+      );
+      const errors = outcomes.map((o) => (o as PromiseRejectedResult).reason as Error);
+      expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+      errors.forEach((error, n) => {
+        expect(error).toBeInstanceOf(Error);
+        expect(error.message).toBe('worker exited with code: 3');
+        expect(error.stack).toContain('worker exited with code: 3');
+        expect(errorContext(error)).toMatchObject({
+          scopeChain: [`request-${n}`],
+          values: { request_id: `r-${n}` },
+        });
+      });
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('sends the values a queued task had when it was submitted, not later in-place changes', async () => {
+    // One task at a time: the others wait in Piscina's queue, which clones a task only when a
+    // worker takes it. The contexts differ from the first one sent in one key: sent as deltas.
+    const pool = new Piscina({ filename, maxThreads: 1, concurrentTasksPerWorker: 1 });
+    try {
+      const count = 400;
+      const results = await scope('http', () => {
+        set(requestId, 'r-shared');
+        set(mainOnly, 'shared');
+        set(workerOnly, { n: -1 });
+        return Promise.all(
+          Array.from({ length: count }, (_, n) =>
+            scope(async () => {
+              const value = { n };
+              const local = { id: n };
+              set(workerOnly, value);
+              set(tenant, local);
+              const pending = runWithContext<{ n: number; workerOnly: unknown; tenant: unknown }>(
+                pool,
+                { kind: 'values', n },
+              );
+              await sleep(n % 5);
+              value.n = -2;
+              local.id = -2;
+              return pending;
+            }),
+          ),
+        );
+      });
+      const differing = results.filter(
+        (r) =>
+          JSON.stringify(r.workerOnly) !== JSON.stringify({ n: r.n }) ||
+          JSON.stringify(r.tenant) !== JSON.stringify({ id: r.n }),
+      );
+      expect(differing).toEqual([]);
+    } finally {
+      await pool.destroy();
+    }
   });
 });

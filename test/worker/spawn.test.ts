@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { getEnvironmentData, Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import {
+  type DContextError,
   deserialize,
   initialize,
   isDContextError,
@@ -201,5 +202,18 @@ describe('spawnWithContext', () => {
       values: { request_id: 'r-spawn', main_only: { plan: 'pro' } },
     });
     expect(errorContext(error)?.values).not.toHaveProperty('tenant_handle');
+  });
+
+  it('delivers an uncaught DContextError of the worker as a DContextError, code and key kept', async () => {
+    const error = await inRequest(
+      () =>
+        new Promise<unknown>((resolve) =>
+          spawnWithContext(fixture('dcontext-error.mjs')).once('error', resolve),
+        ),
+    );
+    expect(isDContextError(error, 'NOT_REGISTERED')).toBe(true);
+    expect((error as DContextError).key).toBe('missing_key');
+    expect((error as Error).stack).toContain('dcontext-error.mjs');
+    expect(errorContext(error)?.values).toMatchObject({ request_id: 'r-spawn' });
   });
 });

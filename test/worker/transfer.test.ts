@@ -9,7 +9,7 @@ import {
   set,
   snapshot,
 } from '../../src/index.js';
-import { fromTransfer, isTransfer, toTransfer } from '../../src/wire/transfer.js';
+import { fromTransfer, isTransfer, toTransfer } from '../../src/thread/transfer.js';
 import { attachContext } from '../../src/worker/error-context.js';
 import { errorContext } from '../../src/worker/index.js';
 import { assertBuilt, fixture } from './support/built.js';
@@ -20,6 +20,7 @@ const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
 const tenant = builder.registerLocal<{ id: number }>('tenant_handle');
 const profile = builder.register<{ plan: string }>('profile');
+const protoNamed = builder.register<{ polluted: boolean }>('__proto__');
 builder.registerLocal<number>('strict_local', {
   validate: (value) => typeof value === 'number',
 });
@@ -114,6 +115,20 @@ describe('errorContext', () => {
     expect(errorContext(error)).toEqual({ scopeChain: ['http'], values: { request_id: 'r-err' } });
     expect(errorContext(error)?.snapshot).toBe(context);
     expect(Object.keys(error)).toEqual(['dcontext']);
+  });
+
+  it('keeps a key named __proto__ as a value, never as the prototype of values', () => {
+    const context = scope(() => {
+      set(protoNamed, { polluted: true });
+      set(requestId, 'r-proto');
+      return snapshot();
+    });
+    const values = errorContext(attachContext(new Error('x'), context))!.values;
+    expect(Object.getPrototypeOf(values)).toBeNull();
+    expect(Object.hasOwn(values, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(values, '__proto__')?.value).toEqual({ polluted: true });
+    expect((values as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.keys(values).sort()).toEqual(['__proto__', 'request_id']);
   });
 
   it('keeps the innermost context and leaves primitives and frozen errors alone', () => {

@@ -7,10 +7,12 @@
  * workers, TypeScript loaders and `eval` workers alike.
  */
 import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
+import { runtime } from '../internal/runtime.js';
 import { fitToRegistry } from '../store/frame.js';
 import { CHAIN, OPAQUE, VALUES } from '../store/snapshot.js';
-import { type ContextTransfer, fromTransfer, isTransfer } from '../wire/transfer.js';
-import { runtime } from './runtime.js';
+import { decodeSnapshot } from '../wire/decode.js';
+import { withLocalValues } from './local-values.js';
+import { type ContextTransfer, isTransfer } from './transfer-shape.js';
 
 /** The environment-data key the spawner's context travels under. */
 export const SPAWN_CONTEXT_KEY = 'dcontext:spawn-context';
@@ -38,8 +40,12 @@ export function adoptSpawnerContext(): void {
   if (received === undefined) return;
   setEnvironmentData(SPAWN_CONTEXT_KEY, undefined);
   try {
-    if (!isTransfer(received)) throw new Error('the environment data has an unknown shape');
-    const snapshot = fromTransfer(received);
+    // The spawner sends it in full (`toFullTransfer`): read once, so a delta would not pay, and
+    // the core entry needs no delta decoder to adopt it.
+    if (!isTransfer(received) || (received.delta !== undefined && received.delta !== null)) {
+      throw new Error('the environment data has an unknown shape');
+    }
+    const snapshot = withLocalValues(decodeSnapshot(received.wire), received.local);
     const root = {
       values: fitToRegistry(snapshot[VALUES]),
       owned: false,

@@ -1,5 +1,5 @@
 /**
- * Contexts sent as a difference from a context sent before (src/worker/transfer.ts): the sender
+ * Contexts sent as a difference from a context sent before (src/thread/): the sender
  * names a base (a full encoding) and lists what changed; the receiver must get exactly what a
  * full encoding would have carried.
  */
@@ -19,7 +19,8 @@ import {
   snapshot,
   toDebugJSON,
 } from '../../src/index.js';
-import { type ContextTransfer, fromTransfer, toTransfer } from '../../src/wire/transfer.js';
+import { type ContextTransfer, fromTransfer, toTransfer } from '../../src/thread/transfer.js';
+import { withCapturedWarnings } from '../support/warnings.js';
 
 if (process.env.FC_SEED !== 'random') {
   fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261125) });
@@ -34,6 +35,7 @@ const checked = builder.register<string>('checked', {
   validate: (value) => typeof value === 'string',
 });
 const tenant = builder.registerLocal<{ id: number }>('tenant_handle');
+const signed = builder.register<number>('signed', { codec: 'superjson' });
 initialize(builder);
 
 let unique = 0;
@@ -85,6 +87,22 @@ describe('a context sent as a delta from one sent before', () => {
       expect(received.get(count)).toBe(42);
       expect(received.scopeChain).toEqual(['base']);
       expectSameAsFull(received, child);
+    });
+  });
+
+  it('tells -0 from 0 for a superjson key, which keeps the sign', () => {
+    unique++;
+    scope(() => {
+      set(requestId, `base-${unique}`);
+      set(user, { id: `u-${unique}`, roles: [] });
+      set(count, unique);
+      set(signed, 0);
+      expect(toTransfer(snapshot()).delta).toBeNull(); // the base, with 0
+      const negative = scope(() => {
+        set(signed, -0);
+        return toTransfer(snapshot());
+      });
+      expect(Object.is(receive(negative).get(signed), -0)).toBe(true);
     });
   });
 
@@ -289,25 +307,26 @@ describe('the receiving side of a delta', () => {
     );
   });
 
-  it('runs the key validate on a plain value, and drops a rejected one', async () => {
-    const warnings: (Error & { code?: string })[] = [];
-    const listener = (warning: Error): void => {
-      warnings.push(warning);
-    };
-    process.on('warning', listener);
-    try {
+  it('runs the key validate on a plain value, and drops a rejected one, with a warning', async () => {
+    const { warnings } = await withCapturedWarnings(() => {
       const received = receive(deltaOf(null, null, 'checked', 1, 42));
       expect(received.get(checked)).toBeUndefined();
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', listener);
-    }
-    expect(warnings.map((warning) => warning.code)).toContain('DCONTEXT_DECODE');
+    });
+    expect(warnings).toContainEqual({
+      code: 'DCONTEXT_DECODE',
+      message: expect.stringMatching(/'checked' .* rejected by its validate/),
+    });
   });
 
-  it('does not accept a local-only key from the delta', () => {
-    const received = receive(deltaOf(null, null, 'tenant_handle', 1, 'sent anyway'));
-    expect(received.get(tenant)).toBeUndefined();
+  it('does not accept a local-only key from the delta, with a warning', async () => {
+    const { warnings } = await withCapturedWarnings(() => {
+      const received = receive(deltaOf(null, null, 'tenant_handle', 1, 'sent anyway'));
+      expect(received.get(tenant)).toBeUndefined();
+    });
+    expect(warnings).toContainEqual({
+      code: 'DCONTEXT_DECODE',
+      message: expect.stringMatching(/'tenant_handle' .* local-only/),
+    });
   });
 
   it('refuses malformed deltas with DECODE_FAILED', () => {

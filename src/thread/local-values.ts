@@ -1,0 +1,82 @@
+/**
+ * Local-only values never go on the wire: they cross by name, as values for the channel to
+ * structured-clone (cloned here, at the send, so that the check that they can be cloned and the
+ * copy that travels are one, and a value changed in place after the send does not travel).
+ */
+import { DContextError } from '../errors.js';
+import { currentRegistry, type Registry } from '../registry/registry.js';
+import { fitToRegistry, putEntry, readSlot, validateValue } from '../store/frame.js';
+import { CHAIN, OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
+import type { LocalEntries } from './transfer-shape.js';
+
+/** The local-only values of `snapshot`, cloned now, or null when none is set. */
+export function localEntries(snapshot: Snapshot, registry: Registry): LocalEntries | null {
+  const slots = localSlots(registry);
+  if (slots.length === 0) return null;
+  const definitions = registry.definitions;
+  const values = snapshot[VALUES];
+  let entries: [string, unknown][] | null = null;
+  for (const i of slots) {
+    if (i >= values.length) break;
+    const value = readSlot(values, i);
+    if (value === undefined) continue;
+    const name = definitions[i]!.name;
+    // The clone is what goes: a task queued in a pool must not see later in-place changes.
+    (entries ??= []).push([name, cloneLocal(name, value)]);
+  }
+  return entries;
+}
+
+let localsOf: Registry | null = null;
+let locals: readonly number[] = [];
+
+/** The slots of the local-only keys of `registry`. */
+function localSlots(registry: Registry): readonly number[] {
+  if (localsOf !== registry) {
+    const slots: number[] = [];
+    registry.definitions.forEach((definition, i) => {
+      if (definition.local) slots.push(i);
+    });
+    locals = slots;
+    localsOf = registry;
+  }
+  return locals;
+}
+
+/** `value` structured-cloned now, or `NOT_CLONEABLE` naming the key. */
+function cloneLocal(name: string, value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new DContextError(
+      'NOT_CLONEABLE',
+      `the local-only key '${name}' holds a value that cannot be structured-cloned into another thread (${detail}); set a cloneable value (no functions, sockets or class instances with private state) or leave it unset for the cross-thread call`,
+      name,
+      { cause },
+    );
+  }
+}
+
+/**
+ * `received` with the local values that arrived next to it, matched by name against this
+ * thread's registry. A local value whose name is not registered here, or that fails the key's
+ * `validate`, is left out.
+ */
+export function withLocalValues(received: Snapshot, local: LocalEntries | null): Snapshot {
+  if (local === null || local.length === 0) return received;
+  const registry = currentRegistry();
+  const values = fitToRegistry(received[VALUES]).slice();
+  for (const entry of local) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
+    const definition = registry.byName(entry[0]);
+    if (definition === undefined) continue;
+    try {
+      validateValue(definition, entry[1]);
+    } catch {
+      continue;
+    }
+    putEntry(values, definition.index, entry[1]);
+  }
+  return new Snapshot(values, received[CHAIN], received[OPAQUE]);
+}
