@@ -1,13 +1,18 @@
 /**
  * Question: what does reading one key cost, with 1, 10 and 50 keys registered?
  *
- * dcontext `asyncCtx.get(key)` against the raw building block (`als.getStore()` + an array
- * slot), an ALS holding a Map, OpenTelemetry's `context.active().getValue(k)` and cls-hooked's
- * `ns.get(name)`. Each key count runs in its own process (a registry is frozen once per process);
- * within it, every implementation but cls-hooked is measured in the same process, each inside
- * its own context holding all the keys (and no other implementation's context active).
- * cls-hooked gets a process of its own.
+ * dcontext `get(key)`, `asyncCtx.get(key)` and `key.get()` against what a user writes by hand:
+ * an ALS holding `{ values: [...] }` read at a constant slot (`getStore()!.values[9]`, the index
+ * a literal in the source) or an object read at a constant property (`getStore()!.key9`); also
+ * the raw building block with the index in a closure variable, an ALS holding a Map,
+ * OpenTelemetry's `context.active().getValue(k)` and cls-hooked's `ns.get(name)`. Each key count
+ * runs in its own process (a registry is frozen once per process); within it, every
+ * implementation but cls-hooked is measured in the same process, each inside its own context
+ * holding all the keys (and no other implementation's context active). cls-hooked gets a
+ * process of its own. The dcontext process uses both stores, as an application does: a sync
+ * scope is opened, written and read during setup, so the sync stack has held non-root frames.
  */
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { childJob, reply, runChild } from './support/child.js';
 import { keyName, loadCls, loadDcontext, loadOtel, loadRaw, valueAt } from './support/impls.js';
@@ -21,8 +26,11 @@ interface Job {
 
 const KEY_COUNTS = [1, 10, 50] as const;
 const BATCH = 1000;
+const DC_TOP = 'dcontext get(key)';
 const DC = 'dcontext asyncCtx.get(key)';
 const DC_KEY = 'dcontext key.get()';
+const SLOT = 'ALS getStore().values[<literal>]';
+const PROP = 'ALS getStore().key<literal>';
 const RAW = 'raw: ALS getStore() + array slot';
 const MAP = 'ALS getStore() + Map.get';
 const OTEL = 'OpenTelemetry context.active().getValue(k)';
@@ -41,28 +49,116 @@ function expect(label: string, actual: unknown, expected: unknown): void {
     throw new Error(`${label} read ${String(actual)}, not ${String(expected)}`);
 }
 
+interface HandWritten {
+  readonly values: unknown[];
+  readonly [name: string]: unknown;
+}
+
+/**
+ * The reads a user writes by hand, with the slot index and the property name literals in the
+ * source (not a closure variable), one function per key count: V8 then folds the index into
+ * the load, the fairest baseline there is.
+ */
+function handWrittenTasks(
+  keyCount: number,
+  slotAls: AsyncLocalStorage<HandWritten>,
+  propAls: AsyncLocalStorage<HandWritten>,
+): { slot: BatchTask; prop: BatchTask } {
+  const task = (name: string, fn: () => void): BatchTask => ({ name, batch: BATCH, fn });
+  switch (keyCount) {
+    case 1:
+      return {
+        slot: task(SLOT, () => {
+          let missing = 0;
+          for (let i = 0; i < BATCH; i++)
+            if (slotAls.getStore()!.values[0] === undefined) missing++;
+          found(missing);
+        }),
+        prop: task(PROP, () => {
+          let missing = 0;
+          for (let i = 0; i < BATCH; i++) if (propAls.getStore()!.key0 === undefined) missing++;
+          found(missing);
+        }),
+      };
+    case 10:
+      return {
+        slot: task(SLOT, () => {
+          let missing = 0;
+          for (let i = 0; i < BATCH; i++)
+            if (slotAls.getStore()!.values[9] === undefined) missing++;
+          found(missing);
+        }),
+        prop: task(PROP, () => {
+          let missing = 0;
+          for (let i = 0; i < BATCH; i++) if (propAls.getStore()!.key9 === undefined) missing++;
+          found(missing);
+        }),
+      };
+    case 50:
+      return {
+        slot: task(SLOT, () => {
+          let missing = 0;
+          for (let i = 0; i < BATCH; i++)
+            if (slotAls.getStore()!.values[49] === undefined) missing++;
+          found(missing);
+        }),
+        prop: task(PROP, () => {
+          let missing = 0;
+          for (let i = 0; i < BATCH; i++) if (propAls.getStore()!.key49 === undefined) missing++;
+          found(missing);
+        }),
+      };
+    default:
+      throw new Error(`no hand-written read for ${keyCount} keys`);
+  }
+}
+
 async function sharedProcess(keyCount: number): Promise<Measurement[]> {
   const index = keyCount - 1;
   const name = keyName(index);
   const { dcontext, keys, setAll } = await loadDcontext(keyCount);
-  const { arrayAls, array, mapAls, map } = await loadRaw(keyCount);
+  const { arrayAls, array, mapAls, map, AsyncLocalStorage } = await loadRaw(keyCount);
   const otel = await loadOtel(keyCount);
-  const { asyncCtx } = dcontext;
+  const { asyncCtx, syncCtx, get } = dcontext;
   const { context } = otel;
   const key = keys[index]!;
   const otelKey = otel.keys[index]!;
   const expected = valueAt(index);
   const read = (label: string, value: unknown): void => expect(label, value, expected);
+  // The process uses both stores: the sync stack holds non-root frames for a while.
+  syncCtx.scope('setup', () => {
+    setAll();
+    read('syncCtx.get(key)', syncCtx.get(key));
+    read('get(key) in a sync scope', get(key));
+    read('key.get() in a sync scope', key.get());
+  });
+  const slotAls = new AsyncLocalStorage<HandWritten>();
+  const slotStore: HandWritten = { values: array.slice() };
+  const propAls = new AsyncLocalStorage<HandWritten>();
+  const propStore = Object.fromEntries(
+    Array.from({ length: keyCount }, (_, i) => [keyName(i), valueAt(i)]),
+  ) as unknown as HandWritten;
+  const handWritten = handWrittenTasks(keyCount, slotAls, propAls);
   const groups: TaskGroup[] = [
     {
       enter: (fn) =>
         asyncCtx.scope(() => {
           setAll();
+          read(DC_TOP, get(key));
           read(DC, asyncCtx.get(key));
           read(DC_KEY, key.get());
           return fn();
         }),
       tasks: [
+        {
+          name: DC_TOP,
+          batch: BATCH,
+          fn: () => {
+            let missing = 0;
+            for (let i = 0; i < BATCH; i++) if (get(key) === undefined) missing++;
+            found(missing);
+          },
+        },
         {
           name: DC,
           batch: BATCH,
@@ -82,6 +178,22 @@ async function sharedProcess(keyCount: number): Promise<Measurement[]> {
           },
         },
       ],
+    },
+    {
+      enter: (fn) =>
+        slotAls.run(slotStore, () => {
+          read(SLOT, slotStore.values[index]);
+          return fn();
+        }),
+      tasks: [handWritten.slot],
+    },
+    {
+      enter: (fn) =>
+        propAls.run(propStore, () => {
+          read(PROP, propAls.getStore()![name]);
+          return fn();
+        }),
+      tasks: [handWritten.prop],
     },
     {
       enter: (fn) =>
@@ -176,10 +288,23 @@ async function main(): Promise<void> {
       ...cls.map((m) => ({ ...m, label: m.name, note: 'own process' })),
     ];
     printTable(`${keys} registered key${keys === 1 ? '' : 's'} (reading the last one)`, rows, {
-      baseline: RAW,
+      baseline: SLOT,
       subject: DC,
+      ratioHeader: '× constant slot',
     });
     const ns = (label: string): number => rows.find((row) => row.label === label)!.nsPerOp;
+    for (const [label, verb] of [
+      [DC_TOP, 'get'],
+      [DC, 'asyncCtx.get'],
+      [DC_KEY, 'key.get()'],
+    ] as const) {
+      target(
+        `${verb}, ${keys} keys ÷ ALS getStore().values[<literal>]`,
+        ns(label) / ns(SLOT),
+        '<=',
+        1.2,
+      );
+    }
     target(
       `asyncCtx.get, ${keys} keys ÷ raw ALS getStore()+array slot`,
       ns(DC) / ns(RAW),
