@@ -7,7 +7,8 @@
  * workers, TypeScript loaders and `eval` workers alike.
  */
 import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
-import { fitToRegistry } from '../store/frame.js';
+import { fitToRegistry } from '../store/deferred-entries.js';
+import { rootFrame } from '../store/frame-shape.js';
 import { type ContextTransfer, fromTransfer, isTransfer } from '../wire/transfer.js';
 import { runtime } from './runtime.js';
 
@@ -39,13 +40,7 @@ export function adoptSpawnerContext(): void {
   try {
     if (!isTransfer(received)) throw new Error('the environment data has an unknown shape');
     const snapshot = fromTransfer(received);
-    const root = {
-      values: fitToRegistry(snapshot.values),
-      owned: false,
-      chain: snapshot.chain,
-      opaque: snapshot.opaque,
-      isRoot: true,
-    };
+    const root = rootFrame(fitToRegistry(snapshot.values), snapshot.chain, snapshot.opaque);
     if (runtime.syncCurrent === runtime.root) runtime.syncCurrent = root;
     runtime.root = root;
   } catch (error) {
