@@ -8,17 +8,15 @@
 import { DContextError } from './errors.js';
 import { runtime } from './internal/runtime.js';
 import type { KeyRef, ValueRead, ValueWritten } from './registry/context-key.js';
-import type { Frame } from './store/frame.js';
+import { activeFrame, type Frame, readActive, writeActive } from './store/frame.js';
 import type { Snapshot } from './store/snapshot.js';
-import { ContextStore, readKey } from './store/store.js';
+import { ContextStore } from './store/store.js';
 import { asyncCtx } from './stores.js';
-
-const als = runtime.als;
 
 /** The store the top-level verbs read and write: the async scope if one is active, else the sync stack. */
 class ActiveContext extends ContextStore {
   currentFrame(): Frame {
-    return als.getStore() ?? runtime.syncCurrent;
+    return activeFrame();
   }
 
   /** Re-entering a snapshot always opens an async scope (see the module comment). */
@@ -29,11 +27,13 @@ class ActiveContext extends ContextStore {
 
 const active = new ActiveContext();
 
-/** The value of `key` in the active store (its default when unset). */
-export function get<K extends KeyRef>(key: K): ValueRead<K> {
-  // The hottest verb reads directly, without the method call in between.
-  return readKey((als.getStore() ?? runtime.syncCurrent).values, key) as ValueRead<K>;
-}
+/**
+ * The value of `key` in the active store (its default when unset). The store's read itself, as
+ * `key.get()` uses it: a wrapper function measured ~0.5 ns more per read on Node 20.
+ */
+export const get: <K extends KeyRef>(key: K) => ValueRead<K> = readActive as <K extends KeyRef>(
+  key: K,
+) => ValueRead<K>;
 
 /**
  * Like `get`, but an unknown name, or a call before `initialize()`, returns `undefined` instead of
@@ -45,7 +45,7 @@ export function tryGet<K extends KeyRef>(key: K): ValueRead<K> | undefined {
 
 /** Sets `key` in the innermost scope of the active store. */
 export function set<K extends KeyRef>(key: K, value: ValueWritten<K> | undefined): void {
-  active.set(key, value);
+  writeActive(key, value);
 }
 
 /** Sets `key` to `fn(current value)` in the active store. */

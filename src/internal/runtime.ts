@@ -9,7 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Registry } from '../registry/registry.js';
-import type { Frame } from '../store/frame.js';
+import { type Frame, rootFrame } from '../store/frame-shape.js';
 
 export const RUNTIME_ABI = 3;
 const SLOT = Symbol.for('dcontext.runtime');
@@ -41,7 +41,7 @@ export interface Runtime {
 type GlobalWithRuntime = typeof globalThis & { [SLOT]?: Runtime };
 
 function createRuntime(): Runtime {
-  const root: Frame = { values: [], owned: false, chain: null, opaque: null, isRoot: true };
+  const root = rootFrame();
   return {
     abi: RUNTIME_ABI,
     registry: null,

@@ -3,10 +3,11 @@
  * exercise initialization several times. Not exported from the package.
  */
 import { NO_SLOT, SLOT } from '../registry/types.js';
+import { rootFrame } from '../store/frame-shape.js';
 import { runtime } from './runtime.js';
 
 export function resetRuntimeForTests(): void {
-  const root = { values: [], owned: false, chain: null, opaque: null, isRoot: true };
+  const root = rootFrame();
   // The old registry's key objects must not keep pointing at its slots.
   for (const key of runtime.registry?.keys ?? []) key[SLOT] = NO_SLOT;
   runtime.registry = null;

@@ -1,6 +1,33 @@
-import { get, set } from '../context-api.js';
+import { DContextError } from '../errors.js';
 import type { RegistryBuilder } from './builder.js';
 import { type KeyOptions, NO_SLOT, SLOT } from './types.js';
+
+/**
+ * How `key.get()` / `key.set()` reach the active store without this layer importing the layers
+ * above it: the store layer installs its read and write here when it loads (store/frame.ts).
+ * Plain module variables set once, so each call site sees one target and V8 inlines it.
+ */
+let readActive: (key: KeyRef) => unknown = storeNotLoaded;
+let writeActive: (key: KeyRef, value: unknown) => void = storeNotLoaded;
+
+function storeNotLoaded(): never {
+  throw new DContextError(
+    'NOT_INITIALIZED',
+    "dcontext's store is not loaded: import ContextKey from 'dcontext', not from an internal path",
+  );
+}
+
+/**
+ * @internal Called once by the store layer as it loads: the read and write of the active store
+ * (the async scope's frame if one is active, else the sync stack's).
+ */
+export function installKeyAccess(
+  read: (key: KeyRef) => unknown,
+  write: (key: KeyRef, value: unknown) => void,
+): void {
+  readActive = read;
+  writeActive = write;
+}
 
 /**
  * A typed handle on a context key. The type parameter flows from the key to `get` and `set`.
@@ -45,7 +72,7 @@ export class ContextKey<T, HasDefault extends boolean = false> {
 
   /** The value in the current context (see the top-level `get` for which store is read). */
   get(): HasDefault extends true ? T : T | undefined {
-    return get(this) as HasDefault extends true ? T : T | undefined;
+    return readActive(this as KeyRef) as HasDefault extends true ? T : T | undefined;
   }
 
   /**
@@ -53,7 +80,7 @@ export class ContextKey<T, HasDefault extends boolean = false> {
    * any scope.
    */
   set(value: T | undefined): void {
-    set(this as KeyRef, value);
+    writeActive(this as KeyRef, value);
   }
 
   toString(): string {

@@ -1,5 +1,6 @@
 import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
+import { rootFrame } from '../store/frame-shape.js';
 import type { RegistryBuilder } from './builder.js';
 import type { ContextKey, KeyRef } from './context-key.js';
 import { type KeyDefinition, type KeyInfo, type Migration, NO_SLOT, SLOT } from './types.js';
@@ -188,7 +189,7 @@ export function freezeRegistry(builder: RegistryBuilder): void {
   const rootValues = runtime.root.values;
   const values = new Array<unknown>(registry.size).fill(undefined);
   for (let i = 0; i < Math.min(rootValues.length, values.length); i++) values[i] = rootValues[i];
-  runtime.root = { ...runtime.root, values };
+  runtime.root = rootFrame(values, runtime.root.chain, runtime.root.opaque);
   if (runtime.syncCurrent.isRoot) runtime.syncCurrent = runtime.root;
 }
 

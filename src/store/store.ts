@@ -4,27 +4,13 @@ import {
   findDefinitionIfInitialized,
   requireDefinition,
 } from '../registry/registry.js';
-import { SLOT } from '../registry/types.js';
-import { type Frame, readValue, writeSlot } from './frame.js';
+import { type Frame, readKey, readValue, writeSlot } from './frame.js';
 import { requireFunction } from './scope-arguments.js';
 import { chainToArray } from './scope-chain.js';
 import { captureFrame, type Snapshot } from './snapshot.js';
 
-/**
- * The value of `key` in `values` (its default when unset): the read behind every `get`. Small on
- * purpose, so V8 inlines it into callers. A key object's `slot` is set only while it is
- * registered in the current registry (`NO_SLOT` otherwise, past the end of every array), and no
- * slot ever holds an undecoded entry (see frame.ts), so a value found there is the answer. Names,
- * unset keys (defaults), deferred entries and errors take the full path.
- */
-export function readKey(values: unknown[], key: KeyRef): unknown {
-  if (typeof key !== 'string') {
-    // `?.`: a null or undefined key takes the full path, which answers INVALID_ARGUMENT.
-    const value = values[key?.[SLOT]];
-    if (value !== undefined) return value;
-  }
-  return readValue(values, requireDefinition(key));
-}
+// Moved to frame.ts (the hot path in one module); re-exported for code that imports it from here.
+export { readKey } from './frame.js';
 
 /**
  * The verbs both stores share over the one frame model. A store only decides where its current

@@ -8,7 +8,8 @@
  */
 import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
 import { runtime } from '../internal/runtime.js';
-import { fitToRegistry } from '../store/frame.js';
+import { fitToRegistry } from '../store/deferred-entries.js';
+import { rootFrame } from '../store/frame-shape.js';
 import { CHAIN, OPAQUE, VALUES } from '../store/snapshot.js';
 import { decodeSnapshot } from '../wire/decode.js';
 import { withLocalValues } from './local-values.js';
@@ -46,13 +47,7 @@ export function adoptSpawnerContext(): void {
       throw new Error('the environment data has an unknown shape');
     }
     const snapshot = withLocalValues(decodeSnapshot(received.wire), received.local);
-    const root = {
-      values: fitToRegistry(snapshot[VALUES]),
-      owned: false,
-      chain: snapshot[CHAIN],
-      opaque: snapshot[OPAQUE],
-      isRoot: true,
-    };
+    const root = rootFrame(fitToRegistry(snapshot[VALUES]), snapshot[CHAIN], snapshot[OPAQUE]);
     if (runtime.syncCurrent === runtime.root) runtime.syncCurrent = root;
     runtime.root = root;
   } catch (error) {
