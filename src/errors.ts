@@ -61,3 +61,16 @@ Object.defineProperty(DContextError.prototype, BRAND, { value: true });
 export function isDContextError(error: unknown, code?: DContextErrorCode): error is DContextError {
   return error instanceof DContextError && (code === undefined || error.code === code);
 }
+
+/**
+ * What went wrong in `cause`, for a message: its `message` when it is an `Error`, else its text.
+ * The one way dcontext quotes an error it caught (a codec's, a migration's, a worker's).
+ */
+export function causeText(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  try {
+    return String(cause);
+  } catch {
+    return Object.prototype.toString.call(cause); // an object whose toString throws
+  }
+}

@@ -1,4 +1,4 @@
-import { isDContextError } from '../errors.js';
+import { causeText, isDContextError } from '../errors.js';
 import { inspectWire } from '../wire/inspect.js';
 import { readInput } from './read-input.js';
 
@@ -31,7 +31,7 @@ export function runCli(args: readonly string[], output: CliOutput): number {
     output.out(`${JSON.stringify(view, null, 2)}\n`);
     return 0;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = causeText(error);
     const code = isDContextError(error) ? error.code : 'DECODE_FAILED';
     output.err(`dcontext: ${code}: ${message.replace(/\s+/g, ' ')}\n`);
     return 1;

@@ -14,7 +14,7 @@ import { writePlain } from '../wire/plain-encoder.js';
 import { malformed } from '../wire/scan.js';
 import { WireValue } from '../wire/wire-value.js';
 import { ByteWriter } from '../wire/writer.js';
-import { plainDataSize } from './plain-data.js';
+import { entryBound, plainDataSize, stringBound } from './plain-data.js';
 import type { ReceivedBase } from './received-base.js';
 
 /**
@@ -70,7 +70,7 @@ function fromPlainChanges(
   let bound = base.bytes.length + 8;
   let chain = base.chain;
   if (chainNames !== null) {
-    for (const name of chainNames) bound += name.length * 3 + 5;
+    for (const name of chainNames) bound += stringBound(name);
     if (!sameNames(chainNames, base.chainNames)) chain = chainFromNames(chainNames);
   }
   const values = base.primitives.slice();
@@ -107,7 +107,7 @@ function fromPlainChanges(
     if (!base.byName.has(name)) entries++;
     else if (opaque !== null) opaque = withoutEntry(opaque, name);
     putEntry(values, definition.index, value);
-    bound += name.length * 3 + 14 + size;
+    bound += entryBound(name, size);
   }
   if (bound > runtime.maxContextSize || entries > DEFAULT_WIRE_LIMITS.maxEntries) return undefined;
   return new Snapshot(values, chain, opaque);

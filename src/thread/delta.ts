@@ -14,7 +14,13 @@ import { entryHeader } from '../wire/format.js';
 import { maxContextSize } from '../wire/limits.js';
 import { WireValue } from '../wire/wire-value.js';
 import { ByteWriter } from '../wire/writer.js';
-import { copiedSize, copyPlainData, NOT_PLAIN_DATA } from './plain-data.js';
+import {
+  copiedSize,
+  copyPlainData,
+  entryBound,
+  NOT_PLAIN_DATA,
+  stringBound,
+} from './plain-data.js';
 import type { SentBase } from './sent-base.js';
 import { matches, NO_SHADOW, SHADOW_NOT_MADE, type Shadow, shadowOf } from './shadow.js';
 
@@ -38,7 +44,7 @@ export function encodeDelta(
   const chainNames = chain === from.chain ? null : changedChain(chain, from.chainNames);
   const delta: unknown[] = [chainNames, null];
   let bound = from.bytes.length + 8;
-  if (chainNames !== null) for (const name of chainNames) bound += name.length * 3 + 5;
+  if (chainNames !== null) for (const name of chainNames) bound += stringBound(name);
   let encodedChanges: unknown[] | null = null;
   let changes = 0;
   const { slots, sameValueSameEntry, ends, shadows } = from;
@@ -74,7 +80,7 @@ export function encodeDelta(
     const copy = definition.codec === 'msgpack' ? copyPlainData(value) : NOT_PLAIN_DATA;
     if (copy !== NOT_PLAIN_DATA) {
       delta.push(definition.name, definition.version, copy);
-      bound += definition.name.length * 3 + 14 + copiedSize();
+      bound += entryBound(definition.name, copiedSize());
     } else {
       putEntry((encodedChanges ??= emptySlots(registry.size)), i, value);
     }

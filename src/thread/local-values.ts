@@ -3,7 +3,7 @@
  * structured-clone (cloned here, at the send, so that the check that they can be cloned and the
  * copy that travels are one, and a value changed in place after the send does not travel).
  */
-import { DContextError } from '../errors.js';
+import { causeText, DContextError } from '../errors.js';
 import { currentRegistry, type Registry } from '../registry/registry.js';
 import { fitToRegistry, putEntry, readSlot, validateValue } from '../store/frame.js';
 import { CHAIN, OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
@@ -48,7 +48,7 @@ function cloneLocal(name: string, value: unknown): unknown {
   try {
     return structuredClone(value);
   } catch (cause) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    const detail = causeText(cause);
     throw new DContextError(
       'NOT_CLONEABLE',
       `the local-only key '${name}' holds a value that cannot be structured-cloned into another thread (${detail}); set a cloneable value (no functions, sockets or class instances with private state) or leave it unset for the cross-thread call`,

@@ -14,6 +14,16 @@ const MAX_STRING = 16 * 1024;
 /** Larger arrays and maps are left to the wire format (its limit is 65 536). */
 const MAX_COLLECTION = 16 * 1024;
 
+/** An upper bound on the MessagePack size of `text` (UTF-8: at most 3 bytes a UTF-16 unit, + header). */
+export function stringBound(text: string): number {
+  return text.length * 3 + 5;
+}
+
+/** An upper bound on the wire size of an entry: its name, its header (<= 9 bytes) and its value. */
+export function entryBound(name: string, valueBound: number): number {
+  return stringBound(name) + 9 + valueBound;
+}
+
 /**
  * An upper bound of the MessagePack size of `value` when it is plain data that structured clone
  * and the wire format carry alike; -1 when it is not. Plain data here: null, booleans, numbers
@@ -25,7 +35,7 @@ const MAX_COLLECTION = 16 * 1024;
 export function plainDataSize(value: unknown, depth = 0): number {
   switch (typeof value) {
     case 'string':
-      return plainString(value) ? value.length * 3 + 5 : -1;
+      return plainString(value) ? stringBound(value) : -1;
     case 'boolean':
       return 1;
     case 'number':
@@ -55,7 +65,7 @@ export function plainDataSize(value: unknown, depth = 0): number {
     if (!plainKey(key)) return -1;
     const item = plainDataSize((value as Record<string, unknown>)[key], depth + 1);
     if (item < 0) return -1;
-    bound += key.length * 3 + 5 + item;
+    bound += stringBound(key) + item;
   }
   return bound;
 }
@@ -88,7 +98,7 @@ function copyPlain(value: unknown, depth: number): unknown {
   switch (typeof value) {
     case 'string':
       if (!plainString(value)) return NOT_PLAIN_DATA;
-      copied += value.length * 3 + 5;
+      copied += stringBound(value);
       return value;
     case 'boolean':
       copied += 1;
@@ -131,7 +141,7 @@ function copyPlain(value: unknown, depth: number): unknown {
     const item = copyPlain((value as Record<string, unknown>)[key], depth + 1);
     if (item === NOT_PLAIN_DATA) return NOT_PLAIN_DATA;
     copy[key] = item; // never '__proto__' (refused above)
-    copied += key.length * 3 + 5;
+    copied += stringBound(key);
   }
   return copy;
 }

@@ -6,7 +6,9 @@
  * preload, `execArgv`, `env` or `workerData` is involved, so it works for ESM and CommonJS
  * workers, TypeScript loaders and `eval` workers alike.
  */
+
 import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
+import { causeText } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { fitToRegistry } from '../store/deferred-entries.js';
 import { rootFrame } from '../store/frame-shape.js';
@@ -52,7 +54,7 @@ export function adoptSpawnerContext(): void {
     runtime.root = root;
   } catch (error) {
     // The worker still starts, with an empty root: losing context beats failing initialize().
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = causeText(error);
     process.emitWarning(`dcontext: could not adopt the spawning thread's context: ${detail}`, {
       type: 'DContextWarning',
       code: 'DCONTEXT_SPAWN_CONTEXT',

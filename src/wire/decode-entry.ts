@@ -3,8 +3,9 @@
  * from the sender's version, check the key's `validate`. Every failure is a `DECODE_FAILED` that
  * names the key; the caller decides whether it drops the entry or fails the whole call.
  */
-import { DContextError } from '../errors.js';
+import { causeText, DContextError } from '../errors.js';
 import type { KeyDefinition } from '../registry/types.js';
+import { validationFailure } from '../store/write-checks.js';
 import { codecTag, readPayload } from './codecs.js';
 import { CODEC_NAMES, headerCodec, headerVersion } from './format.js';
 import type { RawEntry } from './parse.js';
@@ -17,10 +18,6 @@ export function entryError(name: string, problem: string, cause?: unknown): DCon
     name,
     cause === undefined ? undefined : { cause },
   );
-}
-
-function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** Decodes, migrates and validates `entry` for `definition`; throws `DECODE_FAILED`. */
@@ -47,7 +44,7 @@ export function decodeEntry(
   } catch (cause) {
     throw entryError(
       name,
-      `its ${CODEC_NAMES[tag]} payload (version ${version}) could not be decoded: ${describe(cause)}`,
+      `its ${CODEC_NAMES[tag]} payload (version ${version}) could not be decoded: ${causeText(cause)}`,
       cause,
     );
   }
@@ -62,17 +59,16 @@ export function decodeEntry(
     try {
       value = migrate(value);
     } catch (cause) {
-      throw entryError(name, `the migration from version ${from} threw: ${describe(cause)}`, cause);
+      throw entryError(
+        name,
+        `the migration from version ${from} threw: ${causeText(cause)}`,
+        cause,
+      );
     }
   }
-  if (definition.validate !== undefined && value !== undefined) {
-    let valid = false;
-    try {
-      valid = definition.validate(value) === true;
-    } catch {
-      valid = false;
-    }
-    if (!valid) throw entryError(name, 'the value was rejected by its validate()');
+  const failure = validationFailure(definition, value);
+  if (failure !== undefined) {
+    throw entryError(name, 'the value was rejected by its validate()', failure.cause);
   }
   return value;
 }

@@ -3,7 +3,7 @@
  * its framing parsed and every payload bounded by the pre-scan; payloads are then decoded
  * lazily (one `WireValue` per slot) or, with `onDecodeError: 'throw'`, right away.
  */
-import { DContextError, isDContextError } from '../errors.js';
+import { causeText, DContextError, isDContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry } from '../registry/registry.js';
 import { emptySlots, entryAt, type OpaqueEntry, putDeferred } from '../store/frame.js';
@@ -87,7 +87,7 @@ export function asDecodeError(error: unknown): DContextError {
   if (isDContextError(error)) return error;
   return new DContextError(
     'DECODE_FAILED',
-    `cannot deserialize context: ${error instanceof Error ? error.message : String(error)}`,
+    `cannot deserialize context: ${causeText(error)}`,
     undefined,
     { cause: error },
   );

@@ -2,7 +2,7 @@
  * A `Snapshot` into wire bytes. Entries still undecoded since they arrived (`WireValue`) and
  * opaque entries are copied byte for byte; everything else is encoded with its key's codec.
  */
-import { DContextError } from '../errors.js';
+import { causeText, DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry, type Registry } from '../registry/registry.js';
 import type { KeyDefinition } from '../registry/types.js';
@@ -66,7 +66,7 @@ function entryPrefix(
 }
 
 function encodeFailed(definition: KeyDefinition, cause: unknown): DContextError {
-  const detail = cause instanceof Error ? cause.message : String(cause);
+  const detail = causeText(cause);
   return new DContextError(
     'ENCODE_FAILED',
     `cannot serialize '${definition.name}': ${detail}`,

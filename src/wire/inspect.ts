@@ -3,6 +3,7 @@
  * show without knowing the sender's keys. MessagePack and superjson payloads are self-describing
  * and shown decoded; custom-codec payloads are shown as their size.
  */
+import { causeText } from '../errors.js';
 import { decodeMsgpack, decodeSuperjson } from './codecs.js';
 import { toDebugValue } from './debug-value.js';
 import { CODEC_NAMES, CodecTag, FORMAT_VERSION, headerCodec, headerVersion } from './format.js';
@@ -27,7 +28,7 @@ export function describeEntry(bytes: Uint8Array, entry: RawEntry): Mutable<Debug
       view.value = toDebugValue(decode(bytes, payload, end));
     } catch (error) {
       view.bytes = end - payload;
-      view.error = error instanceof Error ? error.message : String(error);
+      view.error = causeText(error);
     }
   } else {
     view.bytes = end - payload;

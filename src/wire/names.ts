@@ -4,7 +4,7 @@
  * which also carries V8's cached hash into the registry's Map lookup. The cache is a fixed
  * direct-mapped table, so hostile input that sends ever-new names only costs the misses.
  */
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+import { readUtf8 } from './bytes.js';
 
 /** Longer names are decoded each time. */
 const MAX_CACHED_LENGTH = 48;
@@ -26,7 +26,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array, start: number): boolean {
 /** The UTF-8 string in `bytes[start, end)`, or `undefined` when it is not valid UTF-8. */
 export function decodeName(bytes: Uint8Array, start: number, end: number): string | undefined {
   const length = end - start;
-  if (length > MAX_CACHED_LENGTH) return decodeUtf8(bytes, start, end);
+  if (length > MAX_CACHED_LENGTH) return readUtf8(bytes, start, end);
   let hash = 0x811c9dc5 ^ length;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   const slot = hash & (CACHE_SLOTS - 1);
@@ -34,24 +34,8 @@ export function decodeName(bytes: Uint8Array, start: number, end: number): strin
   if (hit !== undefined && hit.bytes.length === length && sameBytes(hit.bytes, bytes, start)) {
     return hit.text;
   }
-  const text = decodeUtf8(bytes, start, end);
+  const text = readUtf8(bytes, start, end);
   if (text === undefined) return undefined;
   interned[slot] = { bytes: bytes.slice(start, end), text };
-  return text;
-}
-
-function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
-  let text = '';
-  for (let i = start; i < end; i++) {
-    const byte = bytes[i]!;
-    if (byte >= 0x80) {
-      try {
-        return strictUtf8.decode(bytes.subarray(start, end));
-      } catch {
-        return undefined;
-      }
-    }
-    text += String.fromCharCode(byte);
-  }
   return text;
 }

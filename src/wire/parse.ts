@@ -3,10 +3,11 @@
  * locates each entry's payload with the bounded pre-scan. No payload is decoded here.
  */
 import { DContextError } from '../errors.js';
+import { readBigEndian } from './bytes.js';
 import { FORMAT_VERSION } from './format.js';
 import type { WireLimits } from './limits.js';
 import { decodeName } from './names.js';
-import { malformed, overLimit, readLength, skipValue } from './scan.js';
+import { malformed, overLimit, skipValue } from './scan.js';
 import { hasTagShape } from './signature.js';
 
 /** One entry located in the input: offsets into the message bytes. */
@@ -86,7 +87,7 @@ class Cursor {
 
   #length(size: number, what: string): number {
     if (this.pos + size > this.bytes.length) throw malformed(`${what} truncated`, this.pos);
-    const value = readLength(this.bytes, this.pos, size);
+    const value = readBigEndian(this.bytes, this.pos, size);
     this.pos += size;
     return value;
   }

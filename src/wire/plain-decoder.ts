@@ -6,10 +6,11 @@
  * makes a lazy read several times cheaper. The input was bounded by the pre-scan; recursion is
  * capped here as well.
  */
+import { readBigEndian, readUtf8 } from './bytes.js';
+
 export const NOT_PLAIN: unique symbol = Symbol('not plain MessagePack');
 
 const MAX_PLAIN_DEPTH = 64;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const scratch = new DataView(new ArrayBuffer(8));
 
 /** Position after the value read by the last successful `readPlain`. */
@@ -22,31 +23,13 @@ export function decodePlain(bytes: Uint8Array, start: number, end: number): unkn
   return value !== NOT_PLAIN && position === end ? value : NOT_PLAIN;
 }
 
-function bigEndian(bytes: Uint8Array, at: number, size: number): number {
-  let value = 0;
-  for (let i = 0; i < size; i++) value = value * 256 + bytes[at + i]!;
-  return value;
-}
-
 function view(bytes: Uint8Array, at: number, size: number): DataView {
   for (let i = 0; i < size; i++) scratch.setUint8(i, bytes[at + i]!);
   return scratch;
 }
 
 function text(bytes: Uint8Array, at: number, length: number): string | typeof NOT_PLAIN {
-  let result = '';
-  for (let i = at; i < at + length; i++) {
-    const byte = bytes[i]!;
-    if (byte >= 0x80) {
-      try {
-        return strictUtf8.decode(bytes.subarray(at, at + length));
-      } catch {
-        return NOT_PLAIN;
-      }
-    }
-    result += String.fromCharCode(byte);
-  }
-  return result;
+  return readUtf8(bytes, at, at + length) ?? NOT_PLAIN;
 }
 
 function read(bytes: Uint8Array, depth: number): unknown {
@@ -77,7 +60,7 @@ function read(bytes: Uint8Array, depth: number): unknown {
       case 0xce: {
         const size = 1 << (head - 0xcc);
         position = at + 1 + size;
-        return bigEndian(bytes, at + 1, size);
+        return readBigEndian(bytes, at + 1, size);
       }
       case 0xcf:
         position = at + 9;
@@ -104,7 +87,7 @@ function read(bytes: Uint8Array, depth: number): unknown {
       case 0xda:
       case 0xdb: {
         const size = 1 << (head - 0xd9);
-        const byteLength = bigEndian(bytes, at + 1, size);
+        const byteLength = readBigEndian(bytes, at + 1, size);
         position = at + 1 + size + byteLength;
         return text(bytes, at + 1 + size, byteLength);
       }
@@ -114,7 +97,7 @@ function read(bytes: Uint8Array, depth: number): unknown {
       case 0xdf: {
         const size = head === 0xdc || head === 0xde ? 2 : 4;
         map = head >= 0xde;
-        length = bigEndian(bytes, at + 1, size);
+        length = readBigEndian(bytes, at + 1, size);
         position = at + 1 + size;
         break;
       }

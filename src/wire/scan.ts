@@ -5,6 +5,7 @@
  * overflow under async hooks kills Node uncatchably).
  */
 import { DContextError } from '../errors.js';
+import { readBigEndian } from './bytes.js';
 import type { WireLimits } from './limits.js';
 
 /** The `DECODE_FAILED` error for malformed bytes at `offset`. */
@@ -26,13 +27,6 @@ export function overLimit(problem: string, offset: number): DContextError {
 // Items still to read in each enclosing container. Module-level scratch: the scan runs no user
 // code, so it is never re-entered.
 const pendingStack: number[] = [];
-
-/** Reads a big-endian unsigned length of `size` bytes at `pos` (bounds checked by the caller). */
-export function readLength(bytes: Uint8Array, pos: number, size: number): number {
-  let value = 0;
-  for (let i = 0; i < size; i++) value = value * 256 + bytes[pos + i]!;
-  return value;
-}
 
 /**
  * The offset just past the MessagePack value that starts at `pos`, or a `DECODE_FAILED` error
@@ -63,7 +57,7 @@ export function skipValue(bytes: Uint8Array, pos: number, end: number, limits: W
       const size = LENGTH_SIZE[head - 0xc0]!;
       if (size > 0) {
         if (pos + size > end) throw malformed('length truncated', at);
-        length = readLength(bytes, pos, size);
+        length = readBigEndian(bytes, pos, size);
         pos += size;
         if (head >= 0xdc)
           items = head >= 0xde ? length * 2 : length; // array/map 16/32

@@ -1,5 +1,6 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { snapshot } from '../context-api.js';
+import { causeText } from '../errors.js';
 import { bothFrom, runInBoth } from '../internal/both-stores.js';
 import { runtime } from '../internal/runtime.js';
 import { captureFrame, type Snapshot } from '../store/snapshot.js';
@@ -90,7 +91,7 @@ function rootSnapshot(): Snapshot {
 }
 
 function reportUnreadableContext(error: unknown): void {
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = causeText(error);
   process.emitWarning(
     `dcontext: a message's context could not be read and was dropped: ${detail}`,
     {
