@@ -10,7 +10,19 @@ import { fileURLToPath } from 'node:url';
 import { dcontextBuild } from './support/impls.js';
 import { quick } from './support/measure.js';
 
-const BENCHES = ['read', 'scope', 'snapshot', 'awaits', 'sync', 'log'] as const;
+// The core runtime's questions first, then the wire format, threads, hostile input and logs; each
+// file runs in a process of its own. `npm run bench -- wire worker` runs only those.
+const BENCHES = [
+  'read',
+  'scope',
+  'snapshot',
+  'awaits',
+  'sync',
+  'wire',
+  'hostile',
+  'worker',
+  'log',
+] as const;
 
 function runBench(name: string): Promise<{ code: number | null; verdicts: string[] }> {
   const file = fileURLToPath(new URL(`./${name}.bench.ts`, import.meta.url));
