@@ -18,6 +18,20 @@ import { entryBound, plainDataSize, stringBound } from './plain-data.js';
 import type { ReceivedBase } from './received-base.js';
 
 /**
+ * A delta as it arrived from another thread: untrusted, so its parts are `unknown` until
+ * {@link decodeDelta} has checked them.
+ */
+export interface ReceivedDelta {
+  /** The scope chain's names when the chain changed, or null for the base's chain. */
+  readonly chainNames: unknown;
+  /** Changed entries encoded as a wire message, or null. */
+  readonly changes: unknown;
+  /** Holds the changed plain entries as `[name, version, value]` triples from `start` on. */
+  readonly plain: readonly unknown[];
+  readonly start: number;
+}
+
+/**
  * What `deserialize` (default options) gives for the message made of `base`'s entries, except
  * those the change names, then the changed entries, under `chainNames` (base's chain when null):
  * a context sent as its difference from one sent before. Changed entries come as the entries of
@@ -28,13 +42,8 @@ import type { ReceivedBase } from './received-base.js';
  * decodes that message. Values that are not primitives are decoded afresh for each call: no
  * object is shared between the contexts built on one base.
  */
-export function decodeDelta(
-  base: ReceivedBase,
-  chainNames: unknown,
-  changes: unknown,
-  plain: readonly unknown[],
-  start: number,
-): Snapshot {
+export function decodeDelta(base: ReceivedBase, delta: ReceivedDelta): Snapshot {
+  const { chainNames, changes, plain, start } = delta;
   try {
     if (chainNames !== null) {
       if (!Array.isArray(chainNames)) throw malformed('the scope chain is not a list', 0);

@@ -24,7 +24,7 @@
 import { currentRegistry } from '../registry/registry.js';
 import { OPAQUE, type Snapshot } from '../store/snapshot.js';
 import { encodeSnapshotToString } from '../wire/encode.js';
-import { decodeDelta } from './apply-delta.js';
+import { decodeDelta, type ReceivedDelta } from './apply-delta.js';
 import { encodeDelta } from './delta.js';
 import { localEntries, withLocalValues } from './local-values.js';
 import { receivedBase } from './received-bases.js';
@@ -33,7 +33,7 @@ import type { ContextTransfer, LocalEntries } from './transfer-shape.js';
 
 export { type ContextTransfer, isTransfer, type LocalEntries } from './transfer-shape.js';
 
-const NO_CHANGES: readonly unknown[] = [];
+const NOTHING_CHANGED: ReceivedDelta = { chainNames: null, changes: null, plain: [], start: 0 };
 
 /**
  * `snapshot` in transferable form. Throws `NOT_CLONEABLE` (naming the key) when a local-only
@@ -92,7 +92,12 @@ export function snapshotOf(
   // object is ever shared between two messages (two requests can send identical bytes).
   const received =
     delta === null
-      ? decodeDelta(receivedBase(wire), null, null, NO_CHANGES, 0)
-      : decodeDelta(receivedBase(wire), delta[at], delta[at + 1], delta, at + 2);
+      ? decodeDelta(receivedBase(wire), NOTHING_CHANGED)
+      : decodeDelta(receivedBase(wire), {
+          chainNames: delta[at],
+          changes: delta[at + 1],
+          plain: delta,
+          start: at + 2,
+        });
   return withLocalValues(received, local);
 }

@@ -16,6 +16,7 @@ import { type Acceptance, resolveDeserializeOptions } from './options.js';
 import { parseContext, type RawEntry } from './parse.js';
 import { malformed } from './scan.js';
 import { verifySignature } from './signature.js';
+import type { DeserializeOptions } from './types.js';
 import { type DropReporter, WireValue } from './wire-value.js';
 
 const PAD = 0x3d;
@@ -93,11 +94,14 @@ export function asDecodeError(error: unknown): DContextError {
   );
 }
 
-/** Marks the slot of a known key whose entry was not decoded (opaque or dropped). */
-const TAKEN: unique symbol = Symbol('taken');
+/**
+ * Holds, while the entries are read, the slot of a known key whose entry was seen but not decoded
+ * (kept opaque or dropped), so a second entry of that key is caught as a duplicate.
+ */
+const SEEN_NOT_DECODED: unique symbol = Symbol('seen, not decoded');
 
 /** Parses `input` into a snapshot; see `deserialize` for the contract. */
-export function decodeSnapshot(input: unknown, options?: unknown): Snapshot {
+export function decodeSnapshot(input: unknown, options?: DeserializeOptions | null): Snapshot {
   const registry = currentRegistry();
   const resolved = resolveDeserializeOptions(options);
   const { limits, eager, accept } = resolved;
@@ -113,7 +117,7 @@ export function decodeSnapshot(input: unknown, options?: unknown): Snapshot {
     const values = emptySlots(eager || entries.length === 0 ? size : 2 * size);
     let opaque: OpaqueEntry[] | null = null;
     let unknownNames: Set<string> | null = null;
-    let taken = false;
+    let seenNotDecoded = false;
     for (const entry of entries) {
       const definition = registry.byName(entry.name);
       let reason: OpaqueEntry['reason'] | undefined;
@@ -147,8 +151,8 @@ export function decodeSnapshot(input: unknown, options?: unknown): Snapshot {
           else putDeferred(values, index, new WireValue(bytes, entry, definition, report));
           continue;
         }
-        values[index] = TAKEN;
-        taken = true;
+        values[index] = SEEN_NOT_DECODED;
+        seenNotDecoded = true;
       }
       if (reason !== undefined && !resolved.dropUnknown) {
         const raw = bytes.subarray(entry.start, entry.end);
@@ -156,7 +160,8 @@ export function decodeSnapshot(input: unknown, options?: unknown): Snapshot {
         (opaque ??= []).push({ name: entry.name, version, raw, reason });
       }
     }
-    if (taken) for (let i = 0; i < size; i++) if (values[i] === TAKEN) values[i] = undefined;
+    if (seenNotDecoded)
+      for (let i = 0; i < size; i++) if (values[i] === SEEN_NOT_DECODED) values[i] = undefined;
     return new Snapshot(values, chainFromNames(chain), opaque);
   } catch (error) {
     throw asDecodeError(error);
