@@ -7,9 +7,9 @@
 import { asyncCtx } from './async/async-context.js';
 import { DContextError } from './errors.js';
 import { runtime } from './internal/runtime.js';
-import type { ContextKey } from './registry/context-key.js';
+import type { KeyRef, ValueRead, ValueWritten } from './registry/context-key.js';
 import type { Frame } from './store/frame.js';
-import type { KeyRef, Snapshot } from './store/snapshot.js';
+import type { Snapshot } from './store/snapshot.js';
 import { ContextStore, readKey } from './store/store.js';
 
 const als = runtime.als;
@@ -24,32 +24,30 @@ class ActiveContext extends ContextStore {
 const active = new ActiveContext();
 
 /** The value of `key` in the active store (its default when unset). */
-export function get<T>(key: ContextKey<T>): T | undefined;
-export function get(key: KeyRef): unknown;
-export function get(key: KeyRef): unknown {
+export function get<K extends KeyRef>(key: K): ValueRead<K> {
   // The hottest verb reads directly, without the method call in between.
-  return readKey((als.getStore() ?? runtime.syncCurrent).values, key);
+  return readKey((als.getStore() ?? runtime.syncCurrent).values, key) as ValueRead<K>;
 }
 
-/** Like `get`, but an unknown name returns `undefined` instead of throwing `NOT_REGISTERED`. */
-export function tryGet<T>(key: ContextKey<T>): T | undefined;
-export function tryGet(key: KeyRef): unknown;
-export function tryGet(key: KeyRef): unknown {
+/**
+ * Like `get`, but an unknown name, or a call before `initialize()`, returns `undefined` instead of
+ * throwing: the read for code that must never throw, such as a logger's mixin.
+ */
+export function tryGet<K extends KeyRef>(key: K): ValueRead<K> | undefined {
   return active.tryGet(key);
 }
 
 /** Sets `key` in the innermost scope of the active store. */
-export function set<T>(key: ContextKey<T>, value: T): void;
-export function set(key: KeyRef, value: unknown): void;
-export function set(key: KeyRef, value: unknown): void {
+export function set<K extends KeyRef>(key: K, value: ValueWritten<K> | undefined): void {
   active.set(key, value);
 }
 
 /** Sets `key` to `fn(current value)` in the active store. */
-export function update<T>(key: ContextKey<T>, fn: (current: T | undefined) => T): void;
-export function update(key: KeyRef, fn: (current: unknown) => unknown): void;
-export function update(key: KeyRef, fn: (current: never) => unknown): void {
-  active.update(key, fn as (current: unknown) => unknown);
+export function update<K extends KeyRef>(
+  key: K,
+  fn: (current: ValueRead<K>) => ValueWritten<K>,
+): void {
+  active.update(key, fn);
 }
 
 /** The named scopes of the active store, outermost first. */

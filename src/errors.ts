@@ -1,5 +1,3 @@
-import { shared } from './internal/runtime.js';
-
 /**
  * Stable error codes. A code never changes meaning once released; match on `error.code`,
  * never on the message text.
@@ -12,6 +10,7 @@ export type DContextErrorCode =
   | 'TYPE_MISMATCH'
   | 'NO_ACTIVE_SCOPE'
   | 'SCOPE_ORDER'
+  | 'SCOPE_LEAKED'
   | 'ASYNC_IN_SYNC_SCOPE'
   | 'INVALID_ARGUMENT'
   | 'INCOMPATIBLE_RUNTIME'
@@ -22,7 +21,21 @@ export type DContextErrorCode =
   | 'NOT_ACCEPTED'
   | 'BAD_SIGNATURE';
 
-class DContextErrorImpl extends Error {
+// Set on every DContextError's prototype; `Symbol.for`, so the ESM and the CommonJS build (each
+// with its own class when both are loaded) recognise each other's errors with `instanceof`.
+const BRAND = Symbol.for('dcontext.error');
+
+/**
+ * The one error class dcontext throws. `code` is stable; `key` names the context key involved,
+ * where one applies. A failed operation changes no context.
+ *
+ * `instanceof DContextError` holds whichever copy of dcontext threw it (the ESM and the CommonJS
+ * build, or an error rebuilt after crossing a thread).
+ *
+ * @example
+ * try { set('tenant', 42) } catch (e) { if (isDContextError(e, 'TYPE_MISMATCH')) … }
+ */
+export class DContextError extends Error {
   override readonly name = 'DContextError';
   /** What went wrong, as a stable identifier. */
   readonly code: DContextErrorCode;
@@ -34,20 +47,14 @@ class DContextErrorImpl extends Error {
     this.code = code;
     this.key = key;
   }
-}
 
-/**
- * The one error class dcontext throws. `code` is stable; `key` names the context key involved,
- * where one applies. A failed operation changes no context.
- *
- * The class is shared by the ESM and the CommonJS build, so `instanceof` holds whichever build
- * threw it.
- *
- * @example
- * try { set('tenant', 42) } catch (e) { if (isDContextError(e, 'TYPE_MISMATCH')) … }
- */
-export const DContextError: typeof DContextErrorImpl = shared('DContextError', DContextErrorImpl);
-export type DContextError = DContextErrorImpl;
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' && value !== null && (value as { [BRAND]?: true })[BRAND] === true
+    );
+  }
+}
+Object.defineProperty(DContextError.prototype, BRAND, { value: true });
 
 /** True when `error` is a {@link DContextError}, optionally with the given code. */
 export function isDContextError(error: unknown, code?: DContextErrorCode): error is DContextError {

@@ -15,7 +15,13 @@ export { bindEmitter } from './emitter/bind-emitter.js';
 export { type BoundListener, bindListener, type Listener } from './emitter/bind-listener.js';
 export { DContextError, type DContextErrorCode, isDContextError } from './errors.js';
 export { RegistryBuilder } from './registry/builder.js';
-export { ContextKey } from './registry/context-key.js';
+export {
+  ContextKey,
+  type KeyRef,
+  type ValueRead,
+  type ValueWritten,
+  type WithDefault,
+} from './registry/context-key.js';
 export {
   initialize,
   isInitialized,
@@ -23,7 +29,6 @@ export {
   tryInitialize,
 } from './registry/registry.js';
 export type { KeyCodec, KeyInfo, KeyOptions, Migration, ValueCodec } from './registry/types.js';
-export type { KeyRef } from './store/snapshot.js';
 export { Snapshot } from './store/snapshot.js';
 export type { ContextStore } from './store/store.js';
 export { ScopeGuard } from './sync/scope-guard.js';

@@ -1,7 +1,12 @@
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry } from '../registry/registry.js';
 import { childFrame, type Frame, frameFrom } from '../store/frame.js';
-import { scopeFunction, scopeName } from '../store/scope-arguments.js';
+import {
+  requireFunction,
+  requireSnapshot,
+  scopeFunction,
+  scopeName,
+} from '../store/scope-arguments.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
 import { decodeSnapshot } from '../wire/decode.js';
@@ -45,8 +50,10 @@ export class AsyncContext extends ContextStore {
 
   /** Runs `fn` with the snapshot's values and scope chain, as a new scope. */
   withContext<R>(snapshot: Snapshot, fn: () => R): R {
+    const { values, chain, opaque } = requireSnapshot(snapshot, 'withContext(snapshot, fn)');
+    requireFunction(fn, 'withContext(snapshot, fn)');
     currentRegistry();
-    return als.run(frameFrom(snapshot.values, snapshot.chain, snapshot.opaque), fn);
+    return als.run(frameFrom(values, chain, opaque), fn);
   }
 
   /** The current async context as wire bytes (see the top-level `serialize`). */
@@ -76,6 +83,7 @@ export class AsyncContext extends ContextStore {
    * writes made by one call do not reach the next).
    */
   bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    requireFunction(fn, 'bind(fn)');
     const captured = this.snapshot();
     return (...args: A): R => this.withContext(captured, () => fn(...args));
   }

@@ -11,7 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Registry } from '../registry/registry.js';
 import type { Frame } from '../store/frame.js';
 
-export const RUNTIME_ABI = 2;
+export const RUNTIME_ABI = 3;
 const SLOT = Symbol.for('dcontext.runtime');
 
 export interface Runtime {
@@ -24,6 +24,13 @@ export interface Runtime {
   root: Frame;
   /** The innermost frame of the synchronous store (the root when no sync scope is open). */
   syncCurrent: Frame;
+  /**
+   * Bumped each time sync scopes left open at the end of a tick are closed by force (see
+   * sync/scope-guard.ts): a guard opened under an older epoch is void.
+   */
+  syncEpoch: number;
+  /** Whether the end-of-tick check for open sync scopes is queued. */
+  leakCheckQueued: boolean;
   maxScopeChainLength: number;
   /** Largest serialized context, in bytes, that `serialize` writes and `deserialize` accepts. */
   maxContextSize: number;
@@ -41,6 +48,8 @@ function createRuntime(): Runtime {
     als: new AsyncLocalStorage<Frame>(),
     root,
     syncCurrent: root,
+    syncEpoch: 0,
+    leakCheckQueued: false,
     maxScopeChainLength: 64,
     maxContextSize: 64 * 1024,
     classes: new Map(),

@@ -1,5 +1,5 @@
 import { DContextError } from '../errors.js';
-import { ContextKey } from './context-key.js';
+import { ContextKey, type WithDefault } from './context-key.js';
 import type { KeyOptions, Migration } from './types.js';
 
 /**
@@ -14,21 +14,28 @@ import type { KeyOptions, Migration } from './types.js';
  */
 export class RegistryBuilder {
   /** @internal */
-  readonly keys: ContextKey<unknown>[] = [];
+  readonly keys: ContextKey<unknown, boolean>[] = [];
   /** @internal */
   readonly migrations = new Map<string, Map<number, Migration>>();
   /** @internal set by `initialize`. */
   frozen = false;
   readonly #names = new Set<string>();
 
-  /** Registers a key that is serialized with the context (unless `options.local`). */
-  register<T>(name: string, options: KeyOptions<T> = {}): ContextKey<T> {
-    return this.add(new ContextKey<T>(name, options));
+  /**
+   * Registers a key that is serialized with the context (unless `options.local`). With a
+   * `default`, reads of the key are typed `T` (never `undefined`).
+   */
+  register<T>(name: string, options: KeyOptions<T> & WithDefault<T>): ContextKey<T, true>;
+  register<T>(name: string, options?: KeyOptions<T>): ContextKey<T>;
+  register<T>(name: string, options: KeyOptions<T> = {}): ContextKey<T, boolean> {
+    return this.add(new ContextKey<T, false>(name, options));
   }
 
   /** Registers a local-only key: it travels in snapshots and into threads, never onto the wire. */
-  registerLocal<T>(name: string, options: KeyOptions<T> = {}): ContextKey<T> {
-    return this.add(new ContextKey<T>(name, { ...options, local: true }));
+  registerLocal<T>(name: string, options: KeyOptions<T> & WithDefault<T>): ContextKey<T, true>;
+  registerLocal<T>(name: string, options?: KeyOptions<T>): ContextKey<T>;
+  registerLocal<T>(name: string, options: KeyOptions<T> = {}): ContextKey<T, boolean> {
+    return this.add(new ContextKey<T, false>(name, { ...options, local: true }));
   }
 
   /**
@@ -56,7 +63,7 @@ export class RegistryBuilder {
   }
 
   /** @internal Registers an existing key object (used by `ContextKey.registerOn`). */
-  add<T>(key: ContextKey<T>): ContextKey<T> {
+  add<K extends ContextKey<unknown, boolean>>(key: K): K {
     this.#assertOpen(key.name);
     if (typeof key.name !== 'string' || key.name.length === 0) {
       throw new DContextError('INVALID_ARGUMENT', 'a context key needs a non-empty string name');
@@ -77,7 +84,7 @@ export class RegistryBuilder {
       );
     }
     this.#names.add(key.name);
-    this.keys.push(key as ContextKey<unknown>);
+    this.keys.push(key);
     return key;
   }
 

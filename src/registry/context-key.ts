@@ -12,7 +12,7 @@ import { type KeyOptions, NO_SLOT, SLOT } from './types.js';
  * // later, inside a scope
  * requestId.set('req-1'); requestId.get(); // 'req-1'
  */
-export class ContextKey<T> {
+export class ContextKey<T, HasDefault extends boolean = false> {
   /** The registered name; what crosses the wire. */
   readonly name: string;
   /** The options this key registers with. */
@@ -25,9 +25,16 @@ export class ContextKey<T> {
    */
   [SLOT]: number = NO_SLOT;
 
-  constructor(name: string, options: KeyOptions<T> = {}) {
+  /**
+   * A key of values of type `T`. `HasDefault` is `true` for a key with a `default` (reads then
+   * give `T`, never `undefined`), and the options must then have one.
+   */
+  constructor(
+    name: string,
+    ...[options]: HasDefault extends true ? [KeyOptions<T> & WithDefault<T>] : [KeyOptions<T>?]
+  ) {
     this.name = name;
-    this.options = options;
+    this.options = options ?? {};
   }
 
   /** Registers this key on `builder` (same as `builder.register(name, options)`), returning it. */
@@ -37,16 +44,41 @@ export class ContextKey<T> {
   }
 
   /** The value in the current context (see the top-level `get` for which store is read). */
-  get(): T | undefined {
-    return get(this);
+  get(): HasDefault extends true ? T : T | undefined {
+    return get(this) as HasDefault extends true ? T : T | undefined;
   }
 
-  /** Sets the value in the current scope. Throws `NO_ACTIVE_SCOPE` outside any scope. */
-  set(value: T): void {
-    set(this, value);
+  /**
+   * Sets the value in the current scope (`undefined` unsets it). Throws `NO_ACTIVE_SCOPE` outside
+   * any scope.
+   */
+  set(value: T | undefined): void {
+    set(this as KeyRef, value);
   }
 
   toString(): string {
     return `ContextKey(${this.name})`;
   }
 }
+
+/** Key options that include a `default`: the key's reads are then never `undefined`. */
+export interface WithDefault<T> {
+  default: () => T;
+}
+
+/**
+ * A `ContextKey` or the name of a registered key. Reads and writes by key object are typed by
+ * the key; by name they are `unknown`.
+ */
+export type KeyRef = ContextKey<unknown, boolean> | string;
+
+/** What a read of `K` gives: `T` for a key with a default, `T | undefined` for one without, `unknown` by name. */
+export type ValueRead<K> =
+  K extends ContextKey<infer T, infer HasDefault>
+    ? HasDefault extends true
+      ? T
+      : T | undefined
+    : unknown;
+
+/** What may be written to `K`: its value type `T`, or `unknown` by name. */
+export type ValueWritten<K> = K extends ContextKey<infer T, boolean> ? T : unknown;

@@ -2,7 +2,7 @@ import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { adoptSpawnerContext } from '../internal/spawn-context.js';
 import type { RegistryBuilder } from './builder.js';
-import type { ContextKey } from './context-key.js';
+import type { ContextKey, KeyRef } from './context-key.js';
 import { type KeyDefinition, type KeyInfo, type Migration, NO_SLOT, SLOT } from './types.js';
 
 const NO_MIGRATIONS: ReadonlyMap<number, Migration> = new Map();
@@ -63,29 +63,110 @@ function notInitialized(): DContextError {
 
 /**
  * The definition of `key` (a `ContextKey` or a registered name), or undefined when the name is
- * not registered. Throws `NOT_INITIALIZED` before `initialize`.
+ * not registered. Throws `NOT_INITIALIZED` before `initialize`, `INVALID_ARGUMENT` for anything
+ * that is neither a key nor a name.
  */
-export function findDefinition(key: ContextKey<unknown> | string): KeyDefinition | undefined {
+export function findDefinition(key: KeyRef): KeyDefinition | undefined {
   const registry = runtime.registry;
   if (registry === null) throw notInitialized();
+  return lookUp(registry, key);
+}
+
+/**
+ * Like {@link findDefinition}, but undefined also before `initialize` (for reads that must never
+ * throw, such as `tryGet` in a logger). Still `INVALID_ARGUMENT` for a non-key.
+ */
+export function findDefinitionIfInitialized(key: KeyRef): KeyDefinition | undefined {
+  const registry = runtime.registry;
+  if (registry !== null) return lookUp(registry, key);
+  checkKeyRef(key);
+  return undefined;
+}
+
+function lookUp(registry: Registry, key: KeyRef): KeyDefinition | undefined {
   if (typeof key === 'string') return registry.byName(key);
   // A registered key object knows its slot; another object of the same name (or a structured
-  // clone of a key, which carries no slot) resolves by name.
-  const slot = key[SLOT];
+  // clone of a key, which carries no slot) resolves by name. `?.`: null must reach the check.
+  const slot = key?.[SLOT];
   if (slot !== NO_SLOT && slot !== undefined) return registry.definitions[slot];
+  checkKeyRef(key);
   return registry.byName(key.name);
 }
 
-/** Like {@link findDefinition}, but an unknown name throws `NOT_REGISTERED`. */
-export function requireDefinition(key: ContextKey<unknown> | string): KeyDefinition {
+/** Throws `INVALID_ARGUMENT` unless `key` is a name or an object with a string `name`. */
+function checkKeyRef(key: unknown): void {
+  if (typeof key === 'string') return;
+  if (
+    typeof key === 'object' &&
+    key !== null &&
+    typeof (key as { name?: unknown }).name === 'string'
+  ) {
+    return;
+  }
+  throw new DContextError(
+    'INVALID_ARGUMENT',
+    `expected a ContextKey or a registered key name, got ${describeValue(key)}`,
+  );
+}
+
+/** A short description of a value for error messages (never its content). */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** Like {@link findDefinition}, but an unknown name throws `NOT_REGISTERED` (suggesting a close one). */
+export function requireDefinition(key: KeyRef): KeyDefinition {
   const definition = findDefinition(key);
   if (definition !== undefined) return definition;
   const name = typeof key === 'string' ? key : key.name;
+  const close = closestName(name, runtime.registry?.definitions ?? []);
   throw new DContextError(
     'NOT_REGISTERED',
-    `'${name}' is not registered; register it on the RegistryBuilder before initialize()`,
+    close === undefined
+      ? `'${name}' is not registered; register it on the RegistryBuilder before initialize()`
+      : `'${name}' is not registered; did you mean '${close}'? (otherwise register it on the RegistryBuilder before initialize())`,
     name,
   );
+}
+
+/**
+ * The registered name closest to `name`: the same once case and `_`/`-`/`.` are ignored
+ * (`requestId` for `request_id`), else within a small edit distance. Error path only.
+ */
+function closestName(name: string, definitions: readonly KeyInfo[]): string | undefined {
+  const normalize = (text: string): string => text.toLowerCase().replace(/[-_.\s]/g, '');
+  const wanted = normalize(name);
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(wanted.length / 4)) + 1;
+  for (const definition of definitions) {
+    const distance = editDistance(wanted, normalize(definition.name), bestDistance);
+    if (distance < bestDistance) {
+      best = definition.name;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance, or `cap` once it is known to be at least `cap`. */
+function editDistance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) >= cap) return cap;
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      current.push(value);
+      rowMin = Math.min(rowMin, value);
+    }
+    if (rowMin >= cap) return cap;
+    previous = current;
+  }
+  return Math.min(previous[b.length]!, cap);
 }
 
 /**

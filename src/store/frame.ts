@@ -162,15 +162,28 @@ export function validateValue(definition: KeyDefinition, value: unknown): void {
   }
 }
 
+/**
+ * The `NO_ACTIVE_SCOPE` error for a write to the read-only root `frame`, saying which store was
+ * written and what to use instead: the common mistake is writing through one store while only the
+ * other has a scope open.
+ */
+function noActiveScope(frame: Frame, name: string): DContextError {
+  const asyncOpen = runtime.als.getStore() !== undefined;
+  const syncOpen = !runtime.syncCurrent.isRoot;
+  let message: string;
+  if (asyncOpen && frame === runtime.syncCurrent) {
+    message = `cannot write '${name}' through syncCtx: no sync scope is open here, but an async scope is (scope() / asyncCtx.scope()); write with set() or asyncCtx.set(), or open a sync scope with syncCtx.scope() / syncCtx.enterScope()`;
+  } else if (syncOpen && !asyncOpen) {
+    message = `cannot write '${name}' through asyncCtx: no async scope is open here, but a sync scope is (syncCtx.scope() / enterScope()); write with set() or syncCtx.set(), or open an async scope with scope()`;
+  } else {
+    message = `cannot write '${name}' outside any scope: the root context is read-only; run the work in scope(...) (or syncCtx.scope(...) for synchronous code)`;
+  }
+  return new DContextError('NO_ACTIVE_SCOPE', message, name);
+}
+
 /** Writes `value` (undefined clears the slot) into `frame`, copying its values first if shared. */
 export function writeSlot(frame: Frame, definition: KeyDefinition, value: unknown): void {
-  if (frame.isRoot) {
-    throw new DContextError(
-      'NO_ACTIVE_SCOPE',
-      `cannot write '${definition.name}' outside a scope: the root context is read-only; wrap the work in scope(...)`,
-      definition.name,
-    );
-  }
+  if (frame.isRoot) throw noActiveScope(frame, definition.name);
   validateValue(definition, value);
   if (!frame.owned) {
     frame.values = frame.values.slice();

@@ -1,4 +1,6 @@
 import { DContextError } from '../errors.js';
+import { describeValue } from '../registry/registry.js';
+import { Snapshot } from './snapshot.js';
 
 /**
  * The function of the `scope(fn)` / `scope(name, fn)` overloads, checked. Returns only the
@@ -21,4 +23,19 @@ export function scopeFunction<F>(nameOrFn: string | F, maybeFn: F | undefined): 
 /** The scope name of the `scope(fn)` / `scope(name, fn)` overloads, if any. */
 export function scopeName(nameOrFn: unknown): string | undefined {
   return typeof nameOrFn === 'string' ? nameOrFn : undefined;
+}
+
+/** `snapshot`, checked to be a `Snapshot` (`INVALID_ARGUMENT` otherwise) for `verb`. */
+export function requireSnapshot(snapshot: unknown, verb: string): Snapshot {
+  if (snapshot instanceof Snapshot) return snapshot;
+  throw new DContextError(
+    'INVALID_ARGUMENT',
+    `${verb} needs a Snapshot (from snapshot(), deserialize() or Snapshot.empty()), got ${describeValue(snapshot)}`,
+  );
+}
+
+/** `fn`, checked to be a function (`INVALID_ARGUMENT` otherwise) for `verb`. */
+export function requireFunction<F>(fn: F, verb: string): F {
+  if (typeof fn === 'function') return fn;
+  throw new DContextError('INVALID_ARGUMENT', `${verb} needs a function, got ${describeValue(fn)}`);
 }

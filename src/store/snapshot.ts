@@ -1,5 +1,5 @@
 import { shared } from '../internal/runtime.js';
-import type { ContextKey } from '../registry/context-key.js';
+import type { KeyRef, ValueRead, ValueWritten } from '../registry/context-key.js';
 import { currentRegistry, requireDefinition } from '../registry/registry.js';
 import {
   type Frame,
@@ -11,9 +11,6 @@ import {
   validateValue,
 } from './frame.js';
 import { type ChainNode, chainToArray } from './scope-chain.js';
-
-/** A `ContextKey` or the name of a registered key. */
-export type KeyRef<T = unknown> = ContextKey<T> | string;
 
 const EMPTY: unknown[] = [];
 
@@ -55,10 +52,8 @@ class SnapshotImpl {
   }
 
   /** The value of `key` (its default when unset). Throws `NOT_REGISTERED` for unknown names. */
-  get<T>(key: ContextKey<T>): T | undefined;
-  get(key: string): unknown;
-  get(key: KeyRef): unknown {
-    return readValue(this.values, requireDefinition(key));
+  get<K extends KeyRef>(key: K): ValueRead<K> {
+    return readValue(this.values, requireDefinition(key)) as ValueRead<K>;
   }
 
   /** Whether `key` has a value set (defaults do not count). */
@@ -67,9 +62,7 @@ class SnapshotImpl {
   }
 
   /** A new snapshot with `key` set to `value` (`undefined` removes it); this one is unchanged. */
-  with<T>(key: ContextKey<T>, value: T | undefined): Snapshot;
-  with(key: string, value: unknown): Snapshot;
-  with(key: KeyRef, value: unknown): Snapshot {
+  with<K extends KeyRef>(key: K, value: ValueWritten<K> | undefined): Snapshot {
     const definition = requireDefinition(key);
     validateValue(definition, value);
     const values = fitToRegistry(this.values).slice();

@@ -1,9 +1,13 @@
-import type { ContextKey } from '../registry/context-key.js';
-import { currentRegistry, findDefinition, requireDefinition } from '../registry/registry.js';
+import type { KeyRef, ValueRead, ValueWritten } from '../registry/context-key.js';
+import {
+  currentRegistry,
+  findDefinitionIfInitialized,
+  requireDefinition,
+} from '../registry/registry.js';
 import { SLOT } from '../registry/types.js';
 import { type Frame, readValue, writeSlot } from './frame.js';
 import { chainToArray } from './scope-chain.js';
-import { type KeyRef, Snapshot } from './snapshot.js';
+import { Snapshot } from './snapshot.js';
 
 /**
  * The value of `key` in `values` (its default when unset): the read behind every `get`. Small on
@@ -14,7 +18,8 @@ import { type KeyRef, Snapshot } from './snapshot.js';
  */
 export function readKey(values: unknown[], key: KeyRef): unknown {
   if (typeof key !== 'string') {
-    const value = values[key[SLOT]];
+    // `?.`: a null or undefined key takes the full path, which answers INVALID_ARGUMENT.
+    const value = values[key?.[SLOT]];
     if (value !== undefined) return value;
   }
   return readValue(values, requireDefinition(key));
@@ -29,37 +34,35 @@ export abstract class ContextStore {
   abstract currentFrame(): Frame;
 
   /** The value of `key` (its default when unset). Throws `NOT_REGISTERED` for unknown names. */
-  get<T>(key: ContextKey<T>): T | undefined;
-  get(key: KeyRef): unknown;
-  get(key: KeyRef): unknown {
-    return readKey(this.currentFrame().values, key);
+  get<K extends KeyRef>(key: K): ValueRead<K> {
+    return readKey(this.currentFrame().values, key) as ValueRead<K>;
   }
 
-  /** Like `get`, but an unknown name returns `undefined` instead of throwing. */
-  tryGet<T>(key: ContextKey<T>): T | undefined;
-  tryGet(key: KeyRef): unknown;
-  tryGet(key: KeyRef): unknown {
-    const definition = findDefinition(key);
-    return definition === undefined ? undefined : readValue(this.currentFrame().values, definition);
+  /**
+   * Like `get`, but `undefined` instead of an error for an unknown name or before `initialize`:
+   * a read for code that must never throw (a logger's mixin). A non-key is still
+   * `INVALID_ARGUMENT`.
+   */
+  tryGet<K extends KeyRef>(key: K): ValueRead<K> | undefined {
+    const definition = findDefinitionIfInitialized(key);
+    return (
+      definition === undefined ? undefined : readValue(this.currentFrame().values, definition)
+    ) as ValueRead<K> | undefined;
   }
 
   /**
    * Sets `key` in the current scope; it vanishes when the scope ends. Throws `NO_ACTIVE_SCOPE`
    * outside a scope, `TYPE_MISMATCH` when the key's `validate` rejects the value.
    */
-  set<T>(key: ContextKey<T>, value: T): void;
-  set(key: KeyRef, value: unknown): void;
-  set(key: KeyRef, value: unknown): void {
+  set<K extends KeyRef>(key: K, value: ValueWritten<K> | undefined): void {
     writeSlot(this.currentFrame(), requireDefinition(key), value);
   }
 
   /** Sets `key` to `fn(current value)`. */
-  update<T>(key: ContextKey<T>, fn: (current: T | undefined) => T): void;
-  update(key: KeyRef, fn: (current: unknown) => unknown): void;
-  update(key: KeyRef, fn: (current: never) => unknown): void {
+  update<K extends KeyRef>(key: K, fn: (current: ValueRead<K>) => ValueWritten<K>): void {
     const definition = requireDefinition(key);
     const frame = this.currentFrame();
-    writeSlot(frame, definition, fn(readValue(frame.values, definition) as never));
+    writeSlot(frame, definition, fn(readValue(frame.values, definition) as ValueRead<K>));
   }
 
   /** Unsets `key` in the current scope (reads fall back to the default). */

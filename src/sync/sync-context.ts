@@ -2,7 +2,12 @@ import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry } from '../registry/registry.js';
 import { childFrame, type Frame, frameFrom } from '../store/frame.js';
-import { scopeFunction, scopeName } from '../store/scope-arguments.js';
+import {
+  requireFunction,
+  requireSnapshot,
+  scopeFunction,
+  scopeName,
+} from '../store/scope-arguments.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
 import { decodeSnapshot } from '../wire/decode.js';
@@ -44,8 +49,9 @@ export class SyncContext extends ContextStore {
 
   /** Opens a scope holding the snapshot's values and scope chain; returns its guard. */
   attach(snapshot: Snapshot): ScopeGuard {
+    const { values, chain, opaque } = requireSnapshot(snapshot, 'syncCtx.attach(snapshot)');
     currentRegistry();
-    return new ScopeGuard(frameFrom(snapshot.values, snapshot.chain, snapshot.opaque));
+    return new ScopeGuard(frameFrom(values, chain, opaque));
   }
 
   /**
@@ -63,8 +69,13 @@ export class SyncContext extends ContextStore {
 
   /** Runs `fn` with the snapshot's values and scope chain as a new scope. */
   withContext<R>(snapshot: Snapshot, fn: () => R): R {
+    const { values, chain, opaque } = requireSnapshot(
+      snapshot,
+      'syncCtx.withContext(snapshot, fn)',
+    );
+    requireFunction(fn, 'syncCtx.withContext(snapshot, fn)');
     currentRegistry();
-    return runInFrame(frameFrom(snapshot.values, snapshot.chain, snapshot.opaque), fn);
+    return runInFrame(frameFrom(values, chain, opaque), fn);
   }
 
   /** The current sync context as wire bytes (see the top-level `serialize`). */
@@ -94,6 +105,7 @@ export class SyncContext extends ContextStore {
    * This is how sync context reaches callbacks, timers and event listeners.
    */
   bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    requireFunction(fn, 'syncCtx.bind(fn)');
     const captured = this.snapshot();
     return (...args: A): R => this.withContext(captured, () => fn(...args));
   }

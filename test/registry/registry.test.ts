@@ -12,6 +12,7 @@ import {
   scope,
   set,
   syncCtx,
+  tryGet,
   tryInitialize,
 } from '../../src/index.js';
 import { resetRuntimeForTests } from '../../src/internal/testing.js';
@@ -78,7 +79,31 @@ describe('registry', () => {
     expect(codeOf(() => syncCtx.scope(() => 1))).toBe('NOT_INITIALIZED');
     expect(codeOf(() => asyncCtx.scope(() => 1))).toBe('NOT_INITIALIZED');
     expect(codeOf(() => syncCtx.snapshot())).toBe('NOT_INITIALIZED');
-    expect(codeOf(() => syncCtx.tryGet('tenant'))).toBe('NOT_INITIALIZED');
+  });
+
+  it('tryGet never throws for want of initialize (a logger may read before startup ends)', () => {
+    expect(isInitialized()).toBe(false);
+    expect(syncCtx.tryGet('tenant')).toBeUndefined();
+    expect(asyncCtx.tryGet(new ContextKey<string>('tenant'))).toBeUndefined();
+    expect(tryGet('tenant')).toBeUndefined();
+  });
+
+  it('suggests the registered name a misspelt one was meant to be', () => {
+    const builder = new RegistryBuilder();
+    builder.register('request_id');
+    builder.register('tenant');
+    initialize(builder);
+    const messageOf = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as DContextError).message;
+      }
+      return '';
+    };
+    expect(messageOf(() => get('requestId'))).toMatch(/did you mean 'request_id'/);
+    expect(messageOf(() => get('tenantt'))).toMatch(/did you mean 'tenant'/);
+    expect(messageOf(() => get('zzz'))).not.toMatch(/did you mean/);
   });
 
   it('throws NOT_REGISTERED for unknown names, while tryGet returns undefined', () => {

@@ -1,0 +1,120 @@
+/**
+ * Misuse at every public door of the core answers with a DContextError whose code says what was
+ * wrong (INVALID_ARGUMENT for a wrong argument, NO_ACTIVE_SCOPE naming the store for a write with
+ * no scope), never a raw TypeError from deep inside, and changes no context.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  asyncCtx,
+  bind,
+  DContextError,
+  get,
+  initialize,
+  RegistryBuilder,
+  Snapshot,
+  scope,
+  set,
+  snapshot,
+  syncCtx,
+  tryGet,
+  update,
+  withContext,
+} from '../src/index.js';
+import { codeOf } from './support/codes.js';
+
+const builder = new RegistryBuilder();
+const requestId = builder.register<string>('request_id');
+beforeAll(() => initialize(builder));
+
+const messageOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof DContextError) return error.message;
+    throw error;
+  }
+  return '';
+};
+
+// Values a caller may pass by mistake where a key, a snapshot or a function belongs.
+const wrong: unknown[] = [null, undefined, 42, {}, [], true];
+
+describe('bad arguments', () => {
+  it('reads and writes refuse a non-key with INVALID_ARGUMENT', () => {
+    for (const key of wrong) {
+      const k = key as string;
+      expect(codeOf(() => get(k))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => tryGet(k))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => asyncCtx.get(k))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => syncCtx.tryGet(k))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => Snapshot.empty().get(k))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => Snapshot.empty().has(k))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => Snapshot.empty().with(k, 1))).toBe('INVALID_ARGUMENT');
+      syncCtx.scope(() => {
+        expect(codeOf(() => set(k, 'x'))).toBe('INVALID_ARGUMENT');
+        expect(codeOf(() => update(k, () => 'x'))).toBe('INVALID_ARGUMENT');
+        expect(codeOf(() => syncCtx.delete(k))).toBe('INVALID_ARGUMENT');
+      });
+    }
+    expect(messageOf(() => get(null as unknown as string))).toMatch(/ContextKey.*got null/);
+  });
+
+  it('re-entering a context refuses anything but a Snapshot, and a missing function', () => {
+    for (const value of wrong) {
+      const snap = value as Snapshot;
+      expect(codeOf(() => withContext(snap, () => 1))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => asyncCtx.withContext(snap, () => 1))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => syncCtx.withContext(snap, () => 1))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => syncCtx.attach(snap))).toBe('INVALID_ARGUMENT');
+    }
+    const fn = null as unknown as () => void;
+    expect(codeOf(() => withContext(Snapshot.empty(), fn))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => syncCtx.withContext(Snapshot.empty(), fn))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => scope(fn))).toBe('INVALID_ARGUMENT');
+    expect(messageOf(() => withContext({} as Snapshot, () => 1))).toMatch(/needs a Snapshot/);
+  });
+
+  it('bind refuses a non-function when binding, not later when the callback runs', () => {
+    const fn = null as unknown as () => void;
+    expect(codeOf(() => bind(fn))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => asyncCtx.bind(fn))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => syncCtx.bind(fn))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => syncCtx.setImmediate(fn))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('a refused call changes no context', async () => {
+    await scope('outer', async () => {
+      set(requestId, 'kept');
+      codeOf(() => withContext(null as unknown as Snapshot, () => set(requestId, 'lost')));
+      codeOf(() => set(null as unknown as string, 'x'));
+      expect(get(requestId)).toBe('kept');
+      expect(snapshot().scopeChain).toEqual(['outer']);
+    });
+  });
+});
+
+describe('writes with no scope say which store to use', () => {
+  it('syncCtx.set inside an async scope points at set() / asyncCtx.set()', async () => {
+    await scope('handler', async () => {
+      expect(codeOf(() => syncCtx.set(requestId, 'x'))).toBe('NO_ACTIVE_SCOPE');
+      const message = messageOf(() => syncCtx.set(requestId, 'x'));
+      expect(message).toMatch(/through syncCtx/);
+      expect(message).toMatch(/an async scope is/);
+      expect(message).not.toMatch(/wrap the work in scope/);
+      set(requestId, 'fine'); // the top-level verb uses the async scope
+      expect(get(requestId)).toBe('fine');
+    });
+  });
+
+  it('asyncCtx.set inside a sync scope points at set() / syncCtx.set()', () => {
+    syncCtx.scope(() => {
+      expect(messageOf(() => asyncCtx.set(requestId, 'x'))).toMatch(
+        /through asyncCtx.*a sync scope is/,
+      );
+    });
+  });
+
+  it('a write outside every scope says the root is read-only', () => {
+    expect(messageOf(() => set(requestId, 'x'))).toMatch(/outside any scope.*read-only/);
+  });
+});
