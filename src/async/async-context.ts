@@ -11,7 +11,7 @@ import type { Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
 import { decodeSnapshot } from '../wire/decode.js';
 import { encodeSnapshot, encodeSnapshotToString } from '../wire/encode.js';
-import { checkInput, signingKeyOf } from '../wire/options.js';
+import { checkInput, resolveSerializeOptions } from '../wire/options.js';
 import type { DeserializeOptions, SerializeOptions } from '../wire/types.js';
 
 // Read once: the ALS instance never changes for the life of the process.
@@ -58,12 +58,19 @@ export class AsyncContext extends ContextStore {
 
   /** The current async context as wire bytes (see the top-level `serialize`). */
   serialize(options?: SerializeOptions | null): Uint8Array {
-    return encodeSnapshot(this.snapshot(), undefined, signingKeyOf(options, 'serialize'));
+    return encodeSnapshot(
+      this.snapshot(),
+      undefined,
+      resolveSerializeOptions(options, 'serialize'),
+    );
   }
 
   /** The current async context as a base64url string (see `serializeToString`). */
   serializeToString(options?: SerializeOptions | null): string {
-    return encodeSnapshotToString(this.snapshot(), signingKeyOf(options, 'serializeToString'));
+    return encodeSnapshotToString(
+      this.snapshot(),
+      resolveSerializeOptions(options, 'serializeToString'),
+    );
   }
 
   /**
