@@ -1,6 +1,10 @@
 import { defineConfig, type Options } from 'tsup';
 
-const library = { index: 'src/index.ts', worker: 'src/worker/index.ts' };
+const library = {
+  index: 'src/index.ts',
+  worker: 'src/worker/index.ts',
+  http: 'src/integrations/http/index.ts',
+};
 const common: Options = { sourcemap: true, target: 'node20', splitting: false, clean: false };
 
 export default defineConfig([
