@@ -54,13 +54,16 @@ export function addHeaders<T extends HeaderTarget>(target: T, pairs: [string, st
  * by `send`), the request id and the mapped plain headers (see {@link EgressOptions}). Works on a
  * plain object (a new one when omitted), a `Headers`, or an `http.OutgoingMessage` such as a
  * `ClientRequest` (through `setHeader`, before the headers are sent). A header already there is
- * left as it is. Local-only keys never leave. `to` does not apply (there is no URL here).
+ * left as it is. Local-only keys never leave (not even through a mapped plain header). `to` does not apply (there is no URL here).
  *
  * @example
  * http.request(url, { headers: injectHeaders({ accept: 'application/json' }) });
  */
 export function injectHeaders(): HeaderRecord;
-export function injectHeaders<T extends HeaderTarget>(headers: T, options?: EgressOptions): T;
+export function injectHeaders<T extends HeaderTarget>(
+  headers: T,
+  options?: EgressOptions,
+): T extends Headers | OutgoingMessage ? T : T & HeaderRecord;
 export function injectHeaders(headers: HeaderTarget = {}, options?: EgressOptions): HeaderTarget {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
     throw invalid(

@@ -1,5 +1,12 @@
 /** The headers an outgoing call carries, from the current context. */
-import { serializeToString, snapshot, tryGet } from '../../index.js';
+import {
+  isInitialized,
+  type KeyRef,
+  registeredKeys,
+  serializeToString,
+  snapshot,
+  tryGet,
+} from '../../index.js';
 import type { Egress } from './egress-options.js';
 
 /** What may go in a header value: visible ASCII, spaces and tabs inside (no CR/LF, no controls). */
@@ -31,14 +38,30 @@ export function outgoingHeaders(egress: Egress): [string, string][] {
   }
   const rid = egress.requestId;
   if (rid !== undefined) {
-    const id = headerValue(tryGet(rid.key));
+    const id = plainValue(rid.key);
     if (id !== undefined) pairs.push([rid.header, id]);
   }
   for (const [name, key] of egress.headers) {
-    const value = headerValue(tryGet(key));
+    const value = plainValue(key);
     if (value !== undefined) pairs.push([name, value]);
   }
   return pairs;
+}
+
+// The names of local-only keys, per registry (the list registeredKeys() returns is the registry's).
+let localNames:
+  | { readonly of: readonly unknown[]; readonly names: ReadonlySet<string> }
+  | undefined;
+
+/** The value of `key` as a header value; undefined when unset, unfit, or the key is local-only. */
+function plainValue(key: KeyRef): string | undefined {
+  if (!isInitialized()) return undefined;
+  const keys = registeredKeys();
+  if (localNames?.of !== keys) {
+    localNames = { of: keys, names: new Set(keys.filter((k) => k.local).map((k) => k.name)) };
+  }
+  if (localNames.names.has(typeof key === 'string' ? key : key.name)) return undefined;
+  return headerValue(tryGet(key));
 }
 
 /** Nothing to send: no scope name, no value, nothing forwarded from upstream. */
