@@ -5,10 +5,12 @@ import type { KeyList } from './types.js';
 /** An RFC 9110 token: what a header name may be. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** An `INVALID_ARGUMENT` error with `message`. */
 export function invalid(message: string): DContextError {
   return new DContextError('INVALID_ARGUMENT', message);
 }
 
+/** A short description of a value for messages (at most 40 characters of a string). */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -33,6 +35,7 @@ export function headerName(value: unknown, fallback: string, what: string): stri
   return value.toLowerCase();
 }
 
+/** A key name or an object with a string `name` (a `ContextKey`). */
 export function isKeyRef(value: unknown): value is KeyRef {
   return (
     (typeof value === 'string' && value !== '') ||
@@ -70,6 +73,7 @@ export function keyListOption(
   throw invalid(`${what} must be 'all', 'none' or a list of key names or ContextKeys`);
 }
 
+/** `value` when it is a function, undefined when absent; `INVALID_ARGUMENT` otherwise. */
 export function optionalFunction<F>(value: unknown, what: string): F | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function')

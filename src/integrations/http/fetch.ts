@@ -1,3 +1,4 @@
+import { describe, invalid } from './check.js';
 import { resolveEgress } from './egress-options.js';
 import { addHeaders } from './inject.js';
 import { outgoingHeaders } from './outgoing.js';
@@ -27,7 +28,9 @@ function urlOf(input: string | URL | Request): URL | undefined {
 export function createContextFetch(options?: EgressOptions, fetchImpl?: Fetch): Fetch {
   const egress = resolveEgress(options, 'createContextFetch');
   if (fetchImpl !== undefined && typeof fetchImpl !== 'function') {
-    throw new TypeError('createContextFetch(options, fetchImpl): fetchImpl must be a function');
+    throw invalid(
+      `createContextFetch(options, fetchImpl): fetchImpl must be a function (got ${describe(fetchImpl)})`,
+    );
   }
   return (input, init) => {
     const send = fetchImpl ?? globalThis.fetch;

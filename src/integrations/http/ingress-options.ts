@@ -26,7 +26,7 @@ export interface ResolvedRequestId {
 export interface Ingress {
   readonly name: string | ((req: IncomingMessage) => string);
   readonly header: string;
-  /** `deserialize`'s options for the context header; undefined when `accept` is `'none'` ... */
+  /** Which keys the context header may set (`'none'`: none, and not the caller's scope chain). */
   readonly accept: 'none' | 'all' | KeyList;
   readonly verifyKeys: readonly SigningKey[] | undefined;
   readonly headers: readonly (readonly [string, KeyRef])[];

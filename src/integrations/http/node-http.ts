@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, invalid } from './check.js';
 import { rejectResponse, runRequest } from './ingress.js';
 import { resolveIngress } from './ingress-options.js';
 import type { IngressOptions } from './types.js';
@@ -15,7 +16,9 @@ export function httpContext<
   Res extends ServerResponse<Req> = ServerResponse<Req>,
 >(listener: (req: Req, res: Res) => void, options?: IngressOptions): (req: Req, res: Res) => void {
   if (typeof listener !== 'function') {
-    throw new TypeError('httpContext(listener, options?) needs the request listener first');
+    throw invalid(
+      `httpContext(listener, options?) takes the request listener first (got ${describe(listener)})`,
+    );
   }
   const ingress = resolveIngress(options, 'httpContext');
   return (req, res) => {

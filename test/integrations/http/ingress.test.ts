@@ -2,7 +2,8 @@
  * The three ingresses (node:http, Express, Fastify) behind real servers, called with a real
  * undici client: the same options and the same behaviour everywhere.
  */
-import type { IncomingMessage } from 'node:http';
+import { once } from 'node:events';
+import http, { type IncomingMessage } from 'node:http';
 import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,11 @@ import {
   syncCtx,
   tryGet,
 } from '../../../src/index.js';
-import type { IngressOptions, IngressReport } from '../../../src/integrations/http/index.js';
+import {
+  httpContext,
+  type IngressOptions,
+  type IngressReport,
+} from '../../../src/integrations/http/index.js';
 import { wireBytes } from '../../wire/support/wire-bytes.js';
 import { builder, requestId, secret, tenant, user } from './support/keys.js';
 import {
@@ -347,6 +352,48 @@ describe('fastify ingress', () => {
       }
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('response listeners', () => {
+  it("a res.on('finish'/'close') listener the handler adds runs in the request's scope", async () => {
+    const bad: string[] = [];
+    let finished = 0;
+    const server = http.createServer(
+      httpContext(
+        (req, res) => {
+          const expected = req.headers['x-request-id'];
+          for (const event of ['finish', 'close'] as const) {
+            res.on(event, () => {
+              finished++;
+              if (tryGet(requestId) !== expected)
+                bad.push(`${event}: ${String(tryGet(requestId))}`);
+            });
+          }
+          setTimeout(() => res.end('ok'), Math.random() * 5);
+        },
+        { requestId: { key: requestId } },
+      ),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    try {
+      await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          const response = await request(`http://127.0.0.1:${port}/`, {
+            headers: { 'x-request-id': `r-${i}` },
+          });
+          await response.body.text();
+        }),
+      );
+      await sleep(50);
+      expect(bad).toEqual([]);
+      expect(finished).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   });
 });
