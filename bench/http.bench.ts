@@ -15,11 +15,13 @@
  * on PATH.
  */
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { initialize, RegistryBuilder, scope, serializeToString, set } from '../src/index.js';
-import { injectHeaders } from '../src/integrations/http/index.js';
+import { get, initialize, RegistryBuilder, scope, serializeToString, set } from '../src/index.js';
+import { httpContext, injectHeaders } from '../src/integrations/http/index.js';
 import { measure, median, quick } from './support/measure.js';
 import { printTable, target } from './support/table.js';
 
@@ -189,4 +191,63 @@ printTable(
     { label: 'injectHeaders({}, { requestId })', nsPerOp: inject!.nsPerOp, spread: inject!.spread },
   ],
   { baseline: 'serializeToString()', subject: 'injectHeaders({}, { requestId })' },
+);
+
+// dcontext's own work per request, without the network and the machine's noise: the node:http
+// ingress around a listener that reads the three values, called with a minimal request and
+// response (two EventEmitters, made per call in both rows).
+const response = { headersSent: false, setHeader() {} };
+const call = (listener: (req: IncomingMessage, res: ServerResponse) => void, headers: object) => {
+  const req = Object.assign(new EventEmitter(), { headers });
+  const res = Object.assign(new EventEmitter(), response);
+  listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+};
+const bareListener = (_req: IncomingMessage, _res: ServerResponse) => {};
+const read = () => {
+  if (get(requestId) === undefined || get(tenant) === undefined) throw new Error('context missing');
+};
+const wireListener = httpContext(read, { requestId: { key: requestId }, accept: [tenant, user] });
+const plainListener = httpContext(read, {
+  requestId: { key: requestId },
+  headers: { 'x-tenant': tenant, 'x-user': user },
+});
+const [bareCall, wireCall, plainCall] = await measure([
+  {
+    name: 'bare',
+    batch: 20,
+    fn: () => {
+      for (let i = 0; i < 20; i++) call(bareListener, plainHeaders);
+    },
+  },
+  {
+    name: 'wire',
+    batch: 20,
+    fn: () => {
+      for (let i = 0; i < 20; i++) call(wireListener, wireHeaders);
+    },
+  },
+  {
+    name: 'plain',
+    batch: 20,
+    fn: () => {
+      for (let i = 0; i < 20; i++) call(plainListener, plainHeaders);
+    },
+  },
+]);
+printTable(
+  "The node:http ingress in-process: ns per request of dcontext's own work",
+  [
+    { label: 'bare listener', nsPerOp: bareCall!.nsPerOp, spread: bareCall!.spread },
+    {
+      label: 'httpContext, id + 2 keys from x-dcontext',
+      nsPerOp: wireCall!.nsPerOp,
+      spread: wireCall!.spread,
+    },
+    {
+      label: 'httpContext, id + 2 plain headers',
+      nsPerOp: plainCall!.nsPerOp,
+      spread: plainCall!.spread,
+    },
+  ],
+  { baseline: 'bare listener', subject: 'httpContext, id + 2 keys from x-dcontext' },
 );
