@@ -4,6 +4,7 @@ const library = {
   index: 'src/index.ts',
   worker: 'src/worker/index.ts',
   log: 'src/integrations/log/index.ts',
+  http: 'src/integrations/http/index.ts',
 };
 const common: Options = { sourcemap: true, target: 'node20', splitting: false, clean: false };
 

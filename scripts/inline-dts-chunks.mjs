@@ -98,9 +98,24 @@ for (const [dts, js] of [
   const mainFile = join(dist, `${MAIN}${dts}`);
   let main = readFileSync(mainFile, 'utf8');
   const entries = files.filter((f) => stem(f) !== MAIN);
-  const chunks = files.filter((f) => /-[\w-]{8}$/.test(stem(f)));
-  if (chunks.length === 0) continue;
-  const others = entries.filter((f) => !chunks.includes(f));
+  const found = files.filter((f) => /-[\w-]{8}$/.test(stem(f)));
+  if (found.length === 0) continue;
+  const others = entries.filter((f) => !found.includes(f));
+  // Chunks may import each other. A chunk's imports land in the main entry when it is folded, so
+  // every chunk is folded before the chunks it imports: those imports are then rewritten too.
+  const texts = new Map(found.map((f) => [f, readFileSync(join(dist, f), 'utf8')]));
+  const imports = (importer, imported) =>
+    texts.get(importer).includes(`from './${stem(imported)}${js}'`);
+  const chunks = [];
+  const remaining = new Set(found);
+  while (remaining.size > 0) {
+    const next = [...remaining].find(
+      (c) => ![...remaining].some((other) => other !== c && imports(other, c)),
+    );
+    if (next === undefined) fail(`the declaration chunks import each other in a cycle`);
+    chunks.push(next);
+    remaining.delete(next);
+  }
 
   for (const chunk of chunks) {
     const spec = `./${stem(chunk)}${js}`;

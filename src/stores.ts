@@ -9,17 +9,17 @@ import type { ScopeGuard } from './sync/scope-guard.js';
 import { SyncStore } from './sync/sync-context.js';
 import { decodeSnapshot } from './wire/decode.js';
 import { encodeSnapshot, encodeSnapshotToString } from './wire/encode.js';
-import { checkInput, signingKeyOf } from './wire/options.js';
+import { checkInput, resolveSerializeOptions } from './wire/options.js';
 import type { DeserializeOptions, SerializeOptions } from './wire/types.js';
 
 /** `snapshot` as wire bytes (the stores' `serialize`). */
 function toBytes(snapshot: Snapshot, options: SerializeOptions | null | undefined): Uint8Array {
-  return encodeSnapshot(snapshot, undefined, signingKeyOf(options, 'serialize'));
+  return encodeSnapshot(snapshot, undefined, resolveSerializeOptions(options, 'serialize'));
 }
 
 /** `snapshot` as a base64url string (the stores' `serializeToString`). */
 function toText(snapshot: Snapshot, options: SerializeOptions | null | undefined): string {
-  return encodeSnapshotToString(snapshot, signingKeyOf(options, 'serializeToString'));
+  return encodeSnapshotToString(snapshot, resolveSerializeOptions(options, 'serializeToString'));
 }
 
 /** A received context, checked and decoded (the stores' `deserialize`). */

@@ -6,7 +6,7 @@ import { snapshot as currentSnapshot } from '../context-api.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { decodeSnapshot } from './decode.js';
 import { encodeSnapshot, encodeSnapshotToString } from './encode.js';
-import { checkInput, checkSnapshot, signingKeyOf } from './options.js';
+import { checkInput, checkSnapshot, resolveSerializeOptions } from './options.js';
 import type { DeserializeOptions, SerializeOptions } from './types.js';
 
 /**
@@ -25,8 +25,8 @@ import type { DeserializeOptions, SerializeOptions } from './types.js';
  */
 export function serialize(snapshot?: Snapshot, options?: SerializeOptions | null): Uint8Array {
   checkSnapshot(snapshot, 'serialize');
-  const signingKey = signingKeyOf(options, 'serialize');
-  return encodeSnapshot(snapshot ?? currentSnapshot(), undefined, signingKey);
+  const resolved = resolveSerializeOptions(options, 'serialize');
+  return encodeSnapshot(snapshot ?? currentSnapshot(), undefined, resolved);
 }
 
 /**
@@ -38,8 +38,8 @@ export function serialize(snapshot?: Snapshot, options?: SerializeOptions | null
  */
 export function serializeToString(snapshot?: Snapshot, options?: SerializeOptions | null): string {
   checkSnapshot(snapshot, 'serializeToString');
-  const signingKey = signingKeyOf(options, 'serializeToString');
-  return encodeSnapshotToString(snapshot ?? currentSnapshot(), signingKey);
+  const resolved = resolveSerializeOptions(options, 'serializeToString');
+  return encodeSnapshotToString(snapshot ?? currentSnapshot(), resolved);
 }
 
 /**

@@ -20,14 +20,23 @@ import { ByteWriter, RawRun } from './writer.js';
 const sharedWriter = new ByteWriter();
 let writerInUse = false;
 
-/** Slot indices of the values to write: set, not local-only, not dropped on decoding. */
-function collect(snapshot: Snapshot, definitions: readonly KeyDefinition[]): number[] {
+/**
+ * Slot indices of the values to write: set, not local-only, not dropped on decoding, and among
+ * `keys` when given.
+ */
+function collect(
+  snapshot: Snapshot,
+  definitions: readonly KeyDefinition[],
+  keys: ReadonlySet<string> | undefined,
+): number[] {
   const values = snapshot[VALUES];
   const indices: number[] = [];
   const count = Math.min(values.length, definitions.length);
   for (let i = 0; i < count; i++) {
     let value = entryAt(values, i);
-    if (value === undefined || definitions[i]!.local) continue;
+    const definition = definitions[i]!;
+    if (value === undefined || definition.local) continue;
+    if (keys !== undefined && !keys.has(definition.name)) continue;
     if (value instanceof WireValue) {
       if (!value.pending) value = value.resolve();
     } else if (value instanceof DeferredValue) {
@@ -40,9 +49,17 @@ function collect(snapshot: Snapshot, definitions: readonly KeyDefinition[]): num
 
 const NONE: readonly OpaqueEntry[] = [];
 
-/** The opaque entries to send on; a newer-version entry of a key set here since is replaced. */
-function forwardedEntries(snapshot: Snapshot, registry: Registry): readonly OpaqueEntry[] {
+/**
+ * The opaque entries to send on (those among `keys`, when given); a newer-version entry of a key
+ * set here since is replaced.
+ */
+function forwardedEntries(
+  snapshot: Snapshot,
+  registry: Registry,
+  keys: ReadonlySet<string> | undefined,
+): readonly OpaqueEntry[] {
   return (snapshot[OPAQUE] ?? NONE).filter((entry) => {
+    if (keys !== undefined && !keys.has(entry.name)) return false;
     const definition = registry.byName(entry.name);
     return definition === undefined || entryAt(snapshot[VALUES], definition.index) === undefined;
   });
@@ -92,17 +109,28 @@ export interface EncodedLayout {
 export function encodeSnapshot(
   snapshot: Snapshot,
   layout?: EncodedLayout,
-  signingKey?: HmacKey,
+  options: EncodeOptions = ALL_KEYS,
 ): Uint8Array {
-  return encodeWith(snapshot, layout, takeBytes, signingKey);
+  return encodeWith(snapshot, layout, takeBytes, options);
 }
+
+/** What to encode besides the snapshot: a signing key, and the keys to send (undefined: all). */
+export interface EncodeOptions {
+  readonly signingKey: HmacKey | undefined;
+  readonly keys: ReadonlySet<string> | undefined;
+}
+
+const ALL_KEYS: EncodeOptions = { signingKey: undefined, keys: undefined };
 
 /**
  * `toBase64Url(encodeSnapshot(snapshot))`, without the intermediate copy of the bytes: the string
  * is made straight from the encoder's buffer.
  */
-export function encodeSnapshotToString(snapshot: Snapshot, signingKey?: HmacKey): string {
-  return encodeWith(snapshot, undefined, takeBase64Url, signingKey);
+export function encodeSnapshotToString(
+  snapshot: Snapshot,
+  options: EncodeOptions = ALL_KEYS,
+): string {
+  return encodeWith(snapshot, undefined, takeBase64Url, options);
 }
 
 const takeBytes = (writer: ByteWriter): Uint8Array => writer.take();
@@ -112,7 +140,7 @@ function encodeWith<R>(
   snapshot: Snapshot,
   layout: EncodedLayout | undefined,
   take: (writer: ByteWriter) => R,
-  signingKey: HmacKey | undefined,
+  { signingKey, keys }: EncodeOptions,
 ): R {
   const registry = currentRegistry();
   const definitions = registry.definitions;
@@ -128,10 +156,10 @@ function encodeWith<R>(
     writer.arrayHeader(names.length);
     for (const name of names) writer.str(name);
 
-    const indices = collect(snapshot, definitions);
+    const indices = collect(snapshot, definitions, keys);
     const prefixes = prefixCache.get(registry) ?? [];
     const values = snapshot[VALUES];
-    const forwarded = snapshot[OPAQUE] === null ? NONE : forwardedEntries(snapshot, registry);
+    const forwarded = snapshot[OPAQUE] === null ? NONE : forwardedEntries(snapshot, registry, keys);
     writer.arrayHeader((indices.length + forwarded.length) * 3);
     if (layout !== undefined) {
       layout.entries = indices.length + forwarded.length;

@@ -46,11 +46,47 @@ export function checkInput(input: unknown): void {
   }
 }
 
-/** The signing key of `serialize` options, checked; undefined when the message is not signed. */
-export function signingKeyOf(options: unknown, door: string): HmacKey | undefined {
+/** `serialize`'s options, checked and resolved. */
+export interface ResolvedSerializeOptions {
+  /** Undefined when the message is not signed. */
+  readonly signingKey: HmacKey | undefined;
+  /** The names of the keys to send; undefined for every key. */
+  readonly keys: ReadonlySet<string> | undefined;
+}
+
+const SERIALIZE_DEFAULTS: ResolvedSerializeOptions = Object.freeze({
+  signingKey: undefined,
+  keys: undefined,
+});
+
+/** Checks and resolves `serialize` options; `INVALID_ARGUMENT` on a value that means nothing. */
+export function resolveSerializeOptions(options: unknown, door: string): ResolvedSerializeOptions {
   const object = optionsObject<SerializeOptions>(options, door);
-  if (object?.signingKey === undefined) return undefined;
-  return hmacKey(object.signingKey, `${door} signingKey`);
+  if (object === undefined) return SERIALIZE_DEFAULTS;
+  const signingKey =
+    object.signingKey === undefined ? undefined : hmacKey(object.signingKey, `${door} signingKey`);
+  const keys = object.keys;
+  if (keys === undefined || keys === 'all') return { signingKey, keys: undefined };
+  if (!Array.isArray(keys)) {
+    throw invalid(
+      `${door} option keys must be 'all' or a list of key names or ContextKeys (got ${describeValue(keys)})`,
+    );
+  }
+  return { signingKey, keys: keyNames(keys, `${door} option keys`) };
+}
+
+/** The names in a list of key names or `ContextKey`s; `INVALID_ARGUMENT` on anything else. */
+function keyNames(list: readonly unknown[], what: string): Set<string> {
+  const names = new Set<string>();
+  for (const item of list) {
+    const name: unknown =
+      typeof item === 'string' ? item : (item as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || name === '') {
+      throw invalid(`${what} lists ${describeValue(item)}; list key names or ContextKeys`);
+    }
+    names.add(name);
+  }
+  return names;
 }
 
 /** Which keys an input may set: every key, none, or the named ones. */
@@ -97,18 +133,7 @@ function acceptance(accept: unknown): Acceptance {
       `deserialize option accept must be 'all', 'none' or a list of key names or ContextKeys (got ${describeValue(accept)})`,
     );
   }
-  const names = new Set<string>();
-  for (const item of accept) {
-    const name: unknown =
-      typeof item === 'string' ? item : (item as { name?: unknown } | null)?.name;
-    if (typeof name !== 'string' || name === '') {
-      throw invalid(
-        `deserialize option accept lists ${describeValue(item)}; list key names or ContextKeys`,
-      );
-    }
-    names.add(name);
-  }
-  return names;
+  return keyNames(accept, 'deserialize option accept');
 }
 
 /** Checks and resolves `deserialize` options; `INVALID_ARGUMENT` on a value that means nothing. */

@@ -57,6 +57,13 @@ export interface SerializeOptions {
    * `verifyKeys` (see docs/wire-format.md, "Sign a context").
    */
   readonly signingKey?: SigningKey;
+  /**
+   * Which keys to send: `'all'` (default) or a list of key names or `ContextKey`s. Entries of
+   * other keys are left out - registered ones and also those received from upstream for keys
+   * this process does not know (which are otherwise forwarded as they came). An edge that calls
+   * another party uses it to send only what that party needs.
+   */
+  readonly keys?: 'all' | readonly (string | { readonly name: string })[];
 }
 
 /** A JSON-compatible value, as shown in debug views. */

@@ -27,6 +27,7 @@ dcontext
     return {
       header: dcontext.serializeToString(),
       logged: { ...log.logFields() },
+      outgoing: Object.keys(http.injectHeaders({})),
       deserialized: { requestId: received.get(requestId), scopeChain: received.scopeChain },
     };
   })
@@ -45,6 +46,7 @@ export const esm = `
 import * as dcontext from 'dcontext';
 import * as worker from 'dcontext/worker';
 import * as log from 'dcontext/log';
+import * as http from 'dcontext/http';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -53,6 +55,7 @@ export const cjs = `
 const dcontext = require('dcontext');
 const worker = require('dcontext/worker');
 const log = require('dcontext/log');
+const http = require('dcontext/http');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;
@@ -62,6 +65,7 @@ export const typescript = `
 import { DContextError, RegistryBuilder, Snapshot, get, initialize, scope, serialize, set } from 'dcontext';
 import { errorContext, type FailedWorkContext } from 'dcontext/worker';
 import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
+import { expressContext, httpContext, injectHeaders } from 'dcontext/http';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -80,6 +84,9 @@ export async function handle(): Promise<Uint8Array> {
 }
 
 export const mixin: () => Record<string, unknown> = pinoMixin();
+export const listener = httpContext((_req, res) => res.end('ok'), { accept: ['request_id'] });
+export const middleware = expressContext({ requestId: { key: requestId } });
+export const headers: Record<string, string> = injectHeaders({});
 export const format = winstonFormat({ scopeField: false });
 export const fields: Record<string, unknown> = logFields(Snapshot.empty());
 
