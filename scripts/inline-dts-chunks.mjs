@@ -174,5 +174,21 @@ for (const [dts, js] of [
     }
     rmSync(join(dist, chunk));
   }
+  // Bare `import './<chunk>.js';` lines (a chunk imported for its types' side of a re-export)
+  // name a file that no longer exists: drop them everywhere.
+  const bare = (text) =>
+    chunks.reduce(
+      (t, c) =>
+        t.replace(
+          new RegExp(`^import '\\./${escapeRegExp(stem(c))}${escapeRegExp(js)}';\\n?`, 'gm'),
+          '',
+        ),
+      text,
+    );
+  main = bare(main);
+  for (const other of others) {
+    const file = join(dist, other);
+    writeFileSync(file, bare(readFileSync(file, 'utf8')));
+  }
   writeFileSync(mainFile, main);
 }
