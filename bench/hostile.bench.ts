@@ -100,6 +100,15 @@ const INPUTS: Record<string, () => Uint8Array> = {
       const meta = { values: { s: ['set'] }, referentialEqualities: { o: paths }, v: 1 };
       return message([['rich0', 1, superjsonPayload(json, meta)]]);
     }),
+  // References through an alias another reference made (`s` -> `t`, then `t.<last>`): refused.
+  'references through an alias of a large Set': () =>
+    largest(8000, (n) => {
+      const size = 10_000;
+      const json = { s: Array.from({ length: size }, (_, i) => i), t: 0, o: {} };
+      const paths = Array.from({ length: n }, () => `t.${size - 1}`);
+      const meta = { values: { s: ['set'] }, referentialEqualities: { s: ['t'], o: paths }, v: 1 };
+      return message([['rich0', 1, superjsonPayload(json, meta)]]);
+    }),
   // Annotation paths as long as a value can be deep (a path must lead to a value in the JSON).
   'annotation paths as deep as the value': () =>
     largestAccepted(4000, (n) => {

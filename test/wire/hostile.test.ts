@@ -360,6 +360,16 @@ describe('superjson annotations', () => {
     ['references that are a number', {}, { referentialEqualities: 5, v: 1 }],
     ['a reference list of numbers', { a: {} }, { referentialEqualities: { a: [1] }, v: 1 }],
     ['root references of four parts', {}, { referentialEqualities: [[], {}, {}, {}], v: 1 }],
+    [
+      'a reference path through another reference (an alias of a Set)',
+      { s: [1, 2], t: 0, o: {} },
+      { values: { s: ['set'] }, referentialEqualities: { s: ['t'], o: ['t.1'] }, v: 1 },
+    ],
+    [
+      'a reference path through a root reference',
+      { s: [1, 2], o: {} },
+      { values: { s: ['set'] }, referentialEqualities: [['r'], { o: ['r.s.1'] }], v: 1 },
+    ],
   ])('refuses %s before superjson sees it', (_label, json, meta) => {
     const handed = vi.spyOn(superjson, 'deserialize');
     try {
@@ -394,6 +404,36 @@ describe('superjson annotations', () => {
     } finally {
       handed.mockRestore();
     }
+  });
+
+  it('refuses references that walk a large Set through an alias another reference made', () => {
+    // `s` -> `t` makes `t` the Set; every `t.<last>` then walked the whole Set unpriced: a 64 KiB
+    // header of 5000 such paths into a Set of 10 000 held the event loop ~0.7 s.
+    const size = 10_000;
+    const json = { s: Array.from({ length: size }, (_, i) => i), t: 0, o: {} };
+    const paths = Array.from({ length: 5000 }, () => `t.${size - 1}`);
+    const meta = { values: { s: ['set'] }, referentialEqualities: { s: ['t'], o: paths }, v: 1 };
+    const handed = vi.spyOn(superjson, 'deserialize');
+    try {
+      const dropped = readDropped(sendRich(json, meta));
+      expect(dropped[0]?.message).toMatch(/invalid superjson annotations/);
+      expect(handed).not.toHaveBeenCalled();
+    } finally {
+      handed.mockRestore();
+    }
+  });
+
+  it('still decodes shared objects nested in shared objects, as superjson writes them', () => {
+    const inner = { n: 1 };
+    const outer = { inner, set: new Set([inner]) };
+    const value = { a: outer, b: outer, c: { inner }, d: [outer, inner] };
+    const { json, meta } = superjson.serialize(value);
+    const received = deserialize(sendRich(json, meta), { onDecodeError: 'throw' }).get(rich);
+    expect(received).toEqual(value);
+    const back = received as typeof value;
+    expect(back.b).toBe(back.a);
+    expect(back.c.inner).toBe(back.a.inner);
+    expect([...back.a.set][0]).toBe(back.a.inner);
   });
 
   it('still decodes what superjson writes, references into small Sets included', () => {
