@@ -129,6 +129,26 @@ const INPUTS: Record<string, () => Uint8Array> = {
       );
       return message([['rich0', 1, superjsonPayload(json, meta)]]);
     }),
+  // V8 parses a RegExp at ~1 µs per character cold, nested groups included.
+  'a regexp of 60 000 characters (nested groups)': () =>
+    message([
+      [
+        'rich0',
+        1,
+        superjsonPayload(`/${'('.repeat(30_000)}${')'.repeat(30_000)}/`, {
+          values: ['regexp'],
+          v: 1,
+        }),
+      ],
+    ]),
+  // One annotation node per element: superjson's traverse costs microseconds per node.
+  'a Set of empty Sets, one annotation per element': () =>
+    largest(20_000, (n) => {
+      const { json, meta } = superjson.serialize(
+        new Set(Array.from({ length: n }, () => new Set())),
+      );
+      return message([['rich0', 1, superjsonPayload(json, meta)]]);
+    }),
   'a bigint of 60 000 digits': () =>
     message([['rich0', 1, superjsonPayload('9'.repeat(60_000), { values: ['bigint'], v: 1 })]]),
   'a map of 30 000 pairs (MessagePack)': () => {

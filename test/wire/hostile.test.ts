@@ -357,6 +357,12 @@ describe('superjson annotations', () => {
       { a: 1e9 },
       { values: { a: [['typed-array', 'Float64Array']] }, v: 1 },
     ],
+    [
+      'a regexp of 4097 characters (V8 parses nested groups superlinearly)',
+      { a: `/${'('.repeat(2047)}${')'.repeat(2047)}/g` },
+      { values: { a: ['regexp'] }, v: 1 },
+    ],
+    ['a regexp that is not a string', { a: 5 }, { values: { a: ['regexp'] }, v: 1 }],
     ['references that are a number', {}, { referentialEqualities: 5, v: 1 }],
     ['a reference list of numbers', { a: {} }, { referentialEqualities: { a: [1] }, v: 1 }],
     ['root references of four parts', {}, { referentialEqualities: [[], {}, {}, {}], v: 1 }],
@@ -421,6 +427,14 @@ describe('superjson annotations', () => {
     } finally {
       handed.mockRestore();
     }
+  });
+
+  it('still decodes a regexp of 4096 characters', () => {
+    const pattern = new RegExp(`${'('.repeat(2046)}a${')'.repeat(2046)}`, 'g');
+    const { json, meta } = superjson.serialize({ pattern });
+    expect((json as { pattern: string }).pattern).toHaveLength(4096);
+    const received = deserialize(sendRich(json, meta), { onDecodeError: 'throw' }).get(rich);
+    expect(received).toEqual({ pattern });
   });
 
   it('still decodes shared objects nested in shared objects, as superjson writes them', () => {
