@@ -131,7 +131,8 @@ export function resolveDeserializeOptions(options: unknown): ResolvedDeserialize
     if (!Array.isArray(verify) || verify.length === 0) {
       throw invalid('verifyKeys must be a non-empty list of keys (the current one first)');
     }
-    verifyKeys = verify.map((key) => hmacKey(key, 'deserialize verifyKeys'));
+    // Array.from, not map: a hole must be checked too (map skips it, and createHmac threw later).
+    verifyKeys = Array.from(verify, (key: unknown) => hmacKey(key, 'deserialize verifyKeys'));
   }
   return {
     limits: resolveLimits(limits),
