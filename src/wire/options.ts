@@ -19,6 +19,24 @@ function describeValue(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
 }
 
+/**
+ * Runs `read` (which reads a caller's argument) and answers an error thrown by the argument
+ * itself (a getter or a Proxy trap) as `INVALID_ARGUMENT`, not as the raw error.
+ */
+function readArgument<T>(read: () => T, door: string): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof DContextError) throw error;
+    throw new DContextError(
+      'INVALID_ARGUMENT',
+      `${door}: reading an argument threw (${error instanceof Error ? error.message : String(error)}); pass plain values`,
+      undefined,
+      { cause: error },
+    );
+  }
+}
+
 /** `options` as an object, or undefined for `null`/`undefined`. */
 function optionsObject<T>(options: unknown, door: string): T | undefined {
   if (options === undefined || options === null) return undefined;
@@ -30,7 +48,7 @@ function optionsObject<T>(options: unknown, door: string): T | undefined {
 
 /** Throws `INVALID_ARGUMENT` unless `snapshot` is a Snapshot or undefined (the current context). */
 export function checkSnapshot(snapshot: unknown, door: string): void {
-  if (snapshot !== undefined && !(snapshot instanceof Snapshot)) {
+  if (snapshot !== undefined && !readArgument(() => snapshot instanceof Snapshot, door)) {
     throw invalid(
       `${door} expects a Snapshot (from snapshot() or deserialize()), or nothing for the current context (got ${describeValue(snapshot)})`,
     );
@@ -48,6 +66,10 @@ export function checkInput(input: unknown): void {
 
 /** The signing key of `serialize` options, checked; undefined when the message is not signed. */
 export function signingKeyOf(options: unknown, door: string): HmacKey | undefined {
+  return readArgument(() => readSigningKey(options, door), door);
+}
+
+function readSigningKey(options: unknown, door: string): HmacKey | undefined {
   const object = optionsObject<SerializeOptions>(options, door);
   if (object?.signingKey === undefined) return undefined;
   return hmacKey(object.signingKey, `${door} signingKey`);
@@ -113,6 +135,11 @@ function acceptance(accept: unknown): Acceptance {
 
 /** Checks and resolves `deserialize` options; `INVALID_ARGUMENT` on a value that means nothing. */
 export function resolveDeserializeOptions(options: unknown): ResolvedDeserializeOptions {
+  if (options === undefined || options === null) return DEFAULTS;
+  return readArgument(() => readDeserializeOptions(options), 'deserialize');
+}
+
+function readDeserializeOptions(options: unknown): ResolvedDeserializeOptions {
   const object = optionsObject<DeserializeOptions>(options, 'deserialize');
   if (object === undefined) return DEFAULTS;
   const onDecodeError = oneOf(object.onDecodeError, ['drop', 'throw'], 'onDecodeError');

@@ -57,6 +57,28 @@ describe('arguments of the wrong type are INVALID_ARGUMENT', () => {
     expect(() => toDebugJSON(value as never)).toThrow(expected);
   });
 
+  it('answers options and snapshots whose getters or Proxy traps throw with INVALID_ARGUMENT', () => {
+    const trap = (): never => {
+      throw new TypeError('trap');
+    };
+    const hostile = new Proxy({}, { get: trap, getPrototypeOf: trap, ownKeys: trap });
+    const getter = {
+      get accept(): never {
+        return trap();
+      },
+    };
+    const expected = invalid(/reading an argument threw \(trap\)/);
+    const input = serialize(Snapshot.empty());
+    expect(() => deserialize(input, hostile as never)).toThrow(expected);
+    expect(() => deserialize(input, getter as never)).toThrow(expected);
+    expect(() => deserialize(input, { limits: hostile as never })).toThrow(expected);
+    expect(() => deserialize(input, { accept: [hostile] as never })).toThrow(expected);
+    expect(() => serialize(undefined, hostile as never)).toThrow(expected);
+    expect(() => serialize(hostile as never)).toThrow(expected);
+    expect(() => serializeToString(hostile as never)).toThrow(expected);
+    expect(() => syncCtx.deserialize(input, hostile as never)).toThrow(expected);
+  });
+
   it('takes null or undefined options as no options', () => {
     const bytes = syncCtx.scope(() => {
       syncCtx.set(requestId, 'r-1');
