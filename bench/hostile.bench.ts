@@ -100,6 +100,15 @@ const INPUTS: Record<string, () => Uint8Array> = {
       const meta = { values: { s: ['set'] }, referentialEqualities: { o: paths }, v: 1 };
       return message([['rich0', 1, superjsonPayload(json, meta)]]);
     }),
+  // References through an alias another reference made (`s` -> `t`, then `t.<last>`): refused.
+  'references through an alias of a large Set': () =>
+    largest(8000, (n) => {
+      const size = 10_000;
+      const json = { s: Array.from({ length: size }, (_, i) => i), t: 0, o: {} };
+      const paths = Array.from({ length: n }, () => `t.${size - 1}`);
+      const meta = { values: { s: ['set'] }, referentialEqualities: { s: ['t'], o: paths }, v: 1 };
+      return message([['rich0', 1, superjsonPayload(json, meta)]]);
+    }),
   // Annotation paths as long as a value can be deep (a path must lead to a value in the JSON).
   'annotation paths as deep as the value': () =>
     largestAccepted(4000, (n) => {
@@ -117,6 +126,26 @@ const INPUTS: Record<string, () => Uint8Array> = {
     largest(5000, (n) => {
       const { json, meta } = superjson.serialize(
         new Set(Array.from({ length: n }, (_, i) => new Date(i * 1000))),
+      );
+      return message([['rich0', 1, superjsonPayload(json, meta)]]);
+    }),
+  // V8 parses a RegExp at ~1 µs per character cold, nested groups included.
+  'a regexp of 60 000 characters (nested groups)': () =>
+    message([
+      [
+        'rich0',
+        1,
+        superjsonPayload(`/${'('.repeat(30_000)}${')'.repeat(30_000)}/`, {
+          values: ['regexp'],
+          v: 1,
+        }),
+      ],
+    ]),
+  // One annotation node per element: superjson's traverse costs microseconds per node.
+  'a Set of empty Sets, one annotation per element': () =>
+    largest(20_000, (n) => {
+      const { json, meta } = superjson.serialize(
+        new Set(Array.from({ length: n }, () => new Set())),
       );
       return message([['rich0', 1, superjsonPayload(json, meta)]]);
     }),

@@ -1,4 +1,6 @@
 import type { EventEmitter } from 'node:events';
+import { DContextError } from '../errors.js';
+import { describeValue } from '../registry/registry.js';
 import { bindListener, type Listener } from './bind-listener.js';
 
 const BOUND = Symbol.for('dcontext.boundEmitter');
@@ -22,6 +24,12 @@ type AddName = 'on' | 'addListener' | 'prependListener' | 'once' | 'prependOnceL
  */
 export function bindEmitter<E extends EventEmitter>(emitter: E): E {
   const target = emitter as unknown as Patchable;
+  if (typeof target !== 'object' || target === null || typeof target.on !== 'function') {
+    throw new DContextError(
+      'INVALID_ARGUMENT',
+      `bindEmitter(emitter) needs an EventEmitter, got ${describeValue(emitter)}`,
+    );
+  }
   if (target[BOUND] === true) return emitter;
   Object.defineProperty(target, BOUND, { value: true });
   // Read through the instance: a subclass (or another patch) may have overridden them.
@@ -29,11 +37,18 @@ export function bindEmitter<E extends EventEmitter>(emitter: E): E {
   const prepend = target.prependListener;
   const add = (method: AddMethod): AddMethod =>
     function (this: EventEmitter, event, listener) {
-      return method.call(this, event, bindListener(listener));
+      // A non-function is left to the emitter's own check (Node's ERR_INVALID_ARG_TYPE).
+      return method.call(
+        this,
+        event,
+        typeof listener === 'function' ? bindListener(listener) : listener,
+      );
     };
   const addOnce = (method: AddMethod): AddMethod =>
     function (this: EventEmitter, event, listener) {
-      return method.call(this, event, onceListener(this, event, listener));
+      const wrapped =
+        typeof listener === 'function' ? onceListener(this, event, listener) : listener;
+      return method.call(this, event, wrapped);
     };
   target.on = add(on);
   target.addListener = add(target.addListener);

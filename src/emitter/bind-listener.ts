@@ -1,4 +1,5 @@
 import { captureBoth, runInBoth } from '../internal/both-stores.js';
+import { requireFunction } from '../store/scope-arguments.js';
 
 /** An event listener; `this` is the emitter, as Node calls it. */
 export type Listener<A extends unknown[] = unknown[]> = (this: unknown, ...args: A) => unknown;
@@ -20,6 +21,7 @@ export type BoundListener<A extends unknown[] = unknown[]> = Listener<A> & {
  * req.on('end', bindListener(() => log(get(requestId))));
  */
 export function bindListener<A extends unknown[]>(listener: Listener<A>): BoundListener<A> {
+  requireFunction(listener, 'bindListener(listener)');
   const contexts = captureBoth();
   const bound = function (this: unknown, ...args: A): unknown {
     return runInBoth(contexts, listener, this, args);

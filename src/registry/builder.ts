@@ -51,6 +51,13 @@ export class RegistryBuilder {
         name,
       );
     }
+    if (typeof migrate !== 'function') {
+      throw new DContextError(
+        'INVALID_ARGUMENT',
+        `migration for '${name}' from version ${fromVersion} must be a function (old value) => new value`,
+        name,
+      );
+    }
     let steps = this.migrations.get(name);
     if (steps === undefined) this.migrations.set(name, (steps = new Map()));
     steps.set(fromVersion, migrate);
@@ -75,14 +82,7 @@ export class RegistryBuilder {
         key.name,
       );
     }
-    const version = key.options.version ?? 1;
-    if (!Number.isInteger(version) || version < 1) {
-      throw new DContextError(
-        'INVALID_ARGUMENT',
-        `'${key.name}' has version ${String(version)}; versions are integers >= 1`,
-        key.name,
-      );
-    }
+    checkKeyOptions(key.name, key.options);
     this.#names.add(key.name);
     this.keys.push(key);
     return key;
@@ -96,5 +96,49 @@ export class RegistryBuilder {
         name,
       );
     }
+  }
+}
+
+/**
+ * The highest key version: the entry header is `version * 4 + codec` and must stay a safe
+ * integer, or the sender writes a header no receiver (itself included) can read.
+ */
+const MAX_KEY_VERSION = Math.floor(Number.MAX_SAFE_INTEGER / 4);
+
+/** Refuses, when the key is registered, options that would fail later (at first use or on the wire). */
+function checkKeyOptions(name: string, options: unknown): void {
+  const invalid = (problem: string): DContextError =>
+    new DContextError('INVALID_ARGUMENT', `'${name}' ${problem}`, name);
+  if (typeof options !== 'object' || options === null) {
+    throw invalid(
+      `has options ${options === null ? 'null' : typeof options}; pass an object of KeyOptions`,
+    );
+  }
+  const { version = 1, codec, validate, metadata } = options as KeyOptions<unknown>;
+  const fallback: unknown = (options as { default?: unknown }).default;
+  if (!Number.isInteger(version) || version < 1 || version > MAX_KEY_VERSION) {
+    throw invalid(
+      `has version ${String(version)}; versions are integers from 1 to ${MAX_KEY_VERSION}`,
+    );
+  }
+  if (
+    codec !== undefined &&
+    codec !== 'msgpack' &&
+    codec !== 'superjson' &&
+    (typeof codec !== 'object' ||
+      codec === null ||
+      typeof codec.encode !== 'function' ||
+      typeof codec.decode !== 'function')
+  ) {
+    throw invalid("has an unknown codec; use 'msgpack', 'superjson' or { encode, decode }");
+  }
+  if (fallback !== undefined && typeof fallback !== 'function') {
+    throw invalid('has a default that is not a function; pass default: () => value');
+  }
+  if (validate !== undefined && typeof validate !== 'function') {
+    throw invalid('has a validate that is not a function');
+  }
+  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null)) {
+    throw invalid('has metadata that is not an object');
   }
 }

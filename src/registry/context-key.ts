@@ -107,5 +107,14 @@ export type ValueRead<K> =
       : T | undefined
     : unknown;
 
-/** What may be written to `K`: its value type `T`, or `unknown` by name. */
-export type ValueWritten<K> = K extends ContextKey<infer T, boolean> ? T : unknown;
+/**
+ * What may be written to `K`: its value type `T`, or `unknown` by name. For a union of keys, a
+ * value every one of them takes (the intersection of their types): the key written is not known.
+ */
+export type ValueWritten<K> = (
+  K extends ContextKey<infer T, boolean>
+    ? (value: T) => void
+    : (value: unknown) => void
+) extends (value: infer V) => void
+  ? V
+  : never;

@@ -48,6 +48,7 @@ export abstract class ContextStore {
   /** Sets `key` to `fn(current value)`. */
   update<K extends KeyRef>(key: K, fn: (current: ValueRead<K>) => ValueWritten<K>): void {
     const definition = requireDefinition(key);
+    requireFunction(fn, 'update(key, fn)');
     const frame = this.currentFrame();
     writeSlot(frame, definition, fn(readValue(frame.values, definition) as ValueRead<K>));
   }

@@ -3,7 +3,7 @@
  * nothing are `INVALID_ARGUMENT` (saying what was expected), never a raw `TypeError`; `null` and
  * `undefined` options mean "no options". Bad *content* of an input stays `DECODE_FAILED`.
  */
-import { DContextError } from '../errors.js';
+import { causeText, DContextError } from '../errors.js';
 import { Snapshot } from '../store/snapshot.js';
 import { DEFAULT_WIRE_LIMITS, resolveLimits, type WireLimits } from './limits.js';
 import { type HmacKey, hmacKey } from './signature.js';
@@ -19,6 +19,24 @@ function describeValue(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
 }
 
+/**
+ * Runs `read` (which reads a caller's argument) and answers an error thrown by the argument
+ * itself (a getter or a Proxy trap) as `INVALID_ARGUMENT`, not as the raw error.
+ */
+function readArgument<T>(read: () => T, door: string): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof DContextError) throw error;
+    throw new DContextError(
+      'INVALID_ARGUMENT',
+      `${door}: reading an argument threw (${causeText(error)}); pass plain values`,
+      undefined,
+      { cause: error },
+    );
+  }
+}
+
 /** `options` as an object, or undefined for `null`/`undefined`. */
 function optionsObject<T>(options: unknown, door: string): T | undefined {
   if (options === undefined || options === null) return undefined;
@@ -30,7 +48,7 @@ function optionsObject<T>(options: unknown, door: string): T | undefined {
 
 /** Throws `INVALID_ARGUMENT` unless `snapshot` is a Snapshot or undefined (the current context). */
 export function checkSnapshot(snapshot: unknown, door: string): void {
-  if (snapshot !== undefined && !(snapshot instanceof Snapshot)) {
+  if (snapshot !== undefined && !readArgument(() => snapshot instanceof Snapshot, door)) {
     throw invalid(
       `${door} expects a Snapshot (from snapshot() or deserialize()), or nothing for the current context (got ${describeValue(snapshot)})`,
     );
@@ -61,6 +79,10 @@ const SERIALIZE_DEFAULTS: ResolvedSerializeOptions = Object.freeze({
 
 /** Checks and resolves `serialize` options; `INVALID_ARGUMENT` on a value that means nothing. */
 export function resolveSerializeOptions(options: unknown, door: string): ResolvedSerializeOptions {
+  return readArgument(() => readSerializeOptions(options, door), door);
+}
+
+function readSerializeOptions(options: unknown, door: string): ResolvedSerializeOptions {
   const object = optionsObject<SerializeOptions>(options, door);
   if (object === undefined) return SERIALIZE_DEFAULTS;
   const signingKey =
@@ -138,6 +160,11 @@ function acceptance(accept: unknown): Acceptance {
 
 /** Checks and resolves `deserialize` options; `INVALID_ARGUMENT` on a value that means nothing. */
 export function resolveDeserializeOptions(options: unknown): ResolvedDeserializeOptions {
+  if (options === undefined || options === null) return DEFAULTS;
+  return readArgument(() => readDeserializeOptions(options), 'deserialize');
+}
+
+function readDeserializeOptions(options: unknown): ResolvedDeserializeOptions {
   const object = optionsObject<DeserializeOptions>(options, 'deserialize');
   if (object === undefined) return DEFAULTS;
   const onDecodeError = oneOf(object.onDecodeError, ['drop', 'throw'], 'onDecodeError');
@@ -156,7 +183,8 @@ export function resolveDeserializeOptions(options: unknown): ResolvedDeserialize
     if (!Array.isArray(verify) || verify.length === 0) {
       throw invalid('verifyKeys must be a non-empty list of keys (the current one first)');
     }
-    verifyKeys = verify.map((key) => hmacKey(key, 'deserialize verifyKeys'));
+    // Array.from, not map: a hole must be checked too (map skips it, and createHmac threw later).
+    verifyKeys = Array.from(verify, (key: unknown) => hmacKey(key, 'deserialize verifyKeys'));
   }
   return {
     limits: resolveLimits(limits),

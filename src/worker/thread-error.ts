@@ -11,6 +11,32 @@
  */
 import { DContextError, type DContextErrorCode, isDContextError } from '../errors.js';
 
+/** Every code a `DContextError` can have: another string does not come from dcontext. */
+const ERROR_CODES: Record<DContextErrorCode, true> = {
+  NOT_INITIALIZED: true,
+  REGISTRY_FROZEN: true,
+  ALREADY_REGISTERED: true,
+  NOT_REGISTERED: true,
+  TYPE_MISMATCH: true,
+  NO_ACTIVE_SCOPE: true,
+  SCOPE_ORDER: true,
+  SCOPE_LEAKED: true,
+  ASYNC_IN_SYNC_SCOPE: true,
+  INVALID_ARGUMENT: true,
+  INCOMPATIBLE_RUNTIME: true,
+  CONTEXT_TOO_LARGE: true,
+  DECODE_FAILED: true,
+  ENCODE_FAILED: true,
+  NOT_CLONEABLE: true,
+  NOT_ACCEPTED: true,
+  BAD_SIGNATURE: true,
+  TASK_NOT_WRAPPED: true,
+};
+
+function isErrorCode(code: unknown): code is DContextErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
 /** Marks the form a task error crosses in (a string: symbols do not survive structured clone). */
 const ERROR_TAG = '@@dcontext:error';
 
@@ -40,10 +66,10 @@ export function isThreadError(error: unknown): error is unknown[] {
 export function fromThreadError(form: unknown[]): unknown {
   const error = form[1];
   const code = form[2];
-  if (typeof code !== 'string' || !(error instanceof Error)) return error;
+  if (!isErrorCode(code) || !(error instanceof Error)) return error;
   const key = typeof form[3] === 'string' ? form[3] : undefined;
   const options = error.cause === undefined ? undefined : { cause: error.cause };
-  const revived = new DContextError(code as DContextErrorCode, error.message, key, options);
+  const revived = new DContextError(code, error.message, key, options);
   if (error.stack !== undefined) revived.stack = error.stack;
   return revived;
 }
@@ -58,7 +84,7 @@ export function reviveWorkerError(error: unknown): unknown {
     error instanceof Error &&
     !(error instanceof DContextError) &&
     error.name === 'DContextError' &&
-    typeof (error as { code?: unknown }).code === 'string' &&
+    isErrorCode((error as { code?: unknown }).code) &&
     Object.isExtensible(error)
   ) {
     Object.setPrototypeOf(error, DContextError.prototype);

@@ -136,3 +136,32 @@ describe('winstonFormat', () => {
     expect(records.every((r) => r.scope === 'job' || r.n === -1)).toBe(true);
   });
 });
+
+describe('bad arguments', () => {
+  const invalid = expect.objectContaining({ code: 'INVALID_ARGUMENT' });
+
+  it('takes null options as no options, in every door', () => {
+    scope(() => {
+      set(requestId, 'r1');
+      expect(logFields(undefined, null).request_id).toBe('r1');
+      expect(pinoMixin(null)().request_id).toBe('r1');
+      expect(winstonFormat(null).transform({}) as Record<string, unknown>).toMatchObject({
+        request_id: 'r1',
+      });
+    });
+  });
+
+  it('refuses options that are not LogFieldOptions when the logger is set up, not per line', () => {
+    for (const options of [5, 'scope', { scopeField: 5 }, { traceFields: 'no' }]) {
+      expect(() => pinoMixin(options as never)).toThrow(invalid);
+      expect(() => winstonFormat(options as never)).toThrow(invalid);
+      expect(() => logFields(undefined, options as never)).toThrow(invalid);
+    }
+  });
+
+  it('refuses a snapshot argument that is not a Snapshot with INVALID_ARGUMENT', () => {
+    for (const snapshot of [null, {}, 'snap', 42]) {
+      expect(() => logFields(snapshot as never)).toThrow(invalid);
+    }
+  });
+});

@@ -276,3 +276,32 @@ describe('registry', () => {
     expect(builder.has('v0')).toBe(false);
   });
 });
+
+describe('key options are checked when the key is registered', () => {
+  it.each([
+    ['options that are a number', 5],
+    ['an unknown codec name', { codec: 'json' }],
+    ['a codec object without encode/decode', { codec: {} }],
+    ['a default that is not a function', { default: 5 }],
+    ['a validate that is not a function', { validate: 5 }],
+    ['metadata that is a number', { metadata: 5 }],
+    ['a version whose wire header is not a safe integer', { version: 2 ** 60 }],
+  ])('refuses %s with INVALID_ARGUMENT', (_label, options) => {
+    expect(() => new RegistryBuilder().register('a', options as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', key: 'a' }),
+    );
+  });
+
+  it('refuses a migration that is not a function with INVALID_ARGUMENT', () => {
+    const builder = new RegistryBuilder();
+    builder.register('a', { version: 2 });
+    expect(() => builder.registerMigration('a', 1, 42 as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', key: 'a' }),
+    );
+  });
+
+  it('takes the largest version whose header is safe', () => {
+    const version = Math.floor(Number.MAX_SAFE_INTEGER / 4);
+    expect(() => new RegistryBuilder().register('a', { version })).not.toThrow();
+  });
+});

@@ -101,3 +101,40 @@ describe('a sync guard held across an await', () => {
     expect(syncCtx.isActive()).toBe(false);
   });
 });
+
+describe('leaks the tick-end check cannot see (known, not fixed)', () => {
+  // The sync store cannot tell two async functions apart while they run in one synchronous
+  // stretch: `Promise.all(ids.map(async …))` starts every task before any of them awaits, so
+  // task 2's guard opens inside task 1's leaked frame and inherits its values. The leak check
+  // runs only when the tick's microtasks reach it. Fixing this needs a task identity for the sync
+  // store (e.g. checking the async resource at entry), which it does not have.
+  it.fails('does not show a task started in the same tick the values of the task before it', async () => {
+    captureWarnings();
+    const seenBefore: (string | undefined)[] = [];
+    await Promise.all(
+      ['A', 'B', 'C'].map(async (id) => {
+        seenBefore.push(syncCtx.get(requestId));
+        const guard = syncCtx.enterNamedScope(`req-${id}`);
+        syncCtx.set(requestId, id);
+        await null;
+        codeOf(() => guard.exit());
+      }),
+    );
+    expect(seenBefore).toEqual([undefined, undefined, undefined]);
+  });
+
+  // The check is a microtask queued when the guard opens: a microtask queued earlier (another
+  // request's continuation) runs first, while the leaked frame is still current.
+  it.fails('does not show a leaked frame to a microtask queued before the guard opened', async () => {
+    captureWarnings();
+    let seen: unknown = 'not run';
+    const other = Promise.resolve().then(() => {
+      seen = [syncCtx.get(requestId), get(requestId)];
+    });
+    const guard = syncCtx.enterNamedScope('req-A');
+    syncCtx.set(requestId, 'A');
+    await other;
+    codeOf(() => guard.exit());
+    expect(seen).toEqual([undefined, undefined]);
+  });
+});

@@ -44,6 +44,22 @@ function typeChecks(): void {
   // @ts-expect-error a key declared with a default needs one
   new ContextKey<string, true>('no-default', {});
 
+  // A union of keys takes only a value every one of them takes: which one is written is unknown.
+  const either = Math.random() > 0.5 ? requestId : retries;
+  // @ts-expect-error a string is not a number
+  set(either, 'x');
+  // @ts-expect-error through asyncCtx
+  asyncCtx.set(either, 5);
+  // @ts-expect-error through update
+  update(either, () => 'x');
+  // @ts-expect-error through a snapshot's with
+  Snapshot.empty().with(either, 'x');
+  const strings = Math.random() > 0.5 ? requestId : tenant;
+  set(strings, 'both take a string');
+  // Generic code over a typed key still compiles.
+  const setTyped = <T>(key: ContextKey<T>, value: T): void => set(key, value);
+  setTyped(requestId, 'typed');
+
   set(requestId, 'req-1');
   set(requestId, undefined); // unsets, as delete does
   set('request_id', 42); // by name: unchecked, validated at run time only

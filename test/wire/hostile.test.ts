@@ -57,6 +57,28 @@ describe('arguments of the wrong type are INVALID_ARGUMENT', () => {
     expect(() => toDebugJSON(value as never)).toThrow(expected);
   });
 
+  it('answers options and snapshots whose getters or Proxy traps throw with INVALID_ARGUMENT', () => {
+    const trap = (): never => {
+      throw new TypeError('trap');
+    };
+    const hostile = new Proxy({}, { get: trap, getPrototypeOf: trap, ownKeys: trap });
+    const getter = {
+      get accept(): never {
+        return trap();
+      },
+    };
+    const expected = invalid(/reading an argument threw \(trap\)/);
+    const input = serialize(Snapshot.empty());
+    expect(() => deserialize(input, hostile as never)).toThrow(expected);
+    expect(() => deserialize(input, getter as never)).toThrow(expected);
+    expect(() => deserialize(input, { limits: hostile as never })).toThrow(expected);
+    expect(() => deserialize(input, { accept: [hostile] as never })).toThrow(expected);
+    expect(() => serialize(undefined, hostile as never)).toThrow(expected);
+    expect(() => serialize(hostile as never)).toThrow(expected);
+    expect(() => serializeToString(hostile as never)).toThrow(expected);
+    expect(() => syncCtx.deserialize(input, hostile as never)).toThrow(expected);
+  });
+
   it('takes null or undefined options as no options', () => {
     const bytes = syncCtx.scope(() => {
       syncCtx.set(requestId, 'r-1');
@@ -357,9 +379,25 @@ describe('superjson annotations', () => {
       { a: 1e9 },
       { values: { a: [['typed-array', 'Float64Array']] }, v: 1 },
     ],
+    [
+      'a regexp of 4097 characters (V8 parses nested groups superlinearly)',
+      { a: `/${'('.repeat(2047)}${')'.repeat(2047)}/g` },
+      { values: { a: ['regexp'] }, v: 1 },
+    ],
+    ['a regexp that is not a string', { a: 5 }, { values: { a: ['regexp'] }, v: 1 }],
     ['references that are a number', {}, { referentialEqualities: 5, v: 1 }],
     ['a reference list of numbers', { a: {} }, { referentialEqualities: { a: [1] }, v: 1 }],
     ['root references of four parts', {}, { referentialEqualities: [[], {}, {}, {}], v: 1 }],
+    [
+      'a reference path through another reference (an alias of a Set)',
+      { s: [1, 2], t: 0, o: {} },
+      { values: { s: ['set'] }, referentialEqualities: { s: ['t'], o: ['t.1'] }, v: 1 },
+    ],
+    [
+      'a reference path through a root reference',
+      { s: [1, 2], o: {} },
+      { values: { s: ['set'] }, referentialEqualities: [['r'], { o: ['r.s.1'] }], v: 1 },
+    ],
   ])('refuses %s before superjson sees it', (_label, json, meta) => {
     const handed = vi.spyOn(superjson, 'deserialize');
     try {
@@ -394,6 +432,44 @@ describe('superjson annotations', () => {
     } finally {
       handed.mockRestore();
     }
+  });
+
+  it('refuses references that walk a large Set through an alias another reference made', () => {
+    // `s` -> `t` makes `t` the Set; every `t.<last>` then walked the whole Set unpriced: a 64 KiB
+    // header of 5000 such paths into a Set of 10 000 held the event loop ~0.7 s.
+    const size = 10_000;
+    const json = { s: Array.from({ length: size }, (_, i) => i), t: 0, o: {} };
+    const paths = Array.from({ length: 5000 }, () => `t.${size - 1}`);
+    const meta = { values: { s: ['set'] }, referentialEqualities: { s: ['t'], o: paths }, v: 1 };
+    const handed = vi.spyOn(superjson, 'deserialize');
+    try {
+      const dropped = readDropped(sendRich(json, meta));
+      expect(dropped[0]?.message).toMatch(/invalid superjson annotations/);
+      expect(handed).not.toHaveBeenCalled();
+    } finally {
+      handed.mockRestore();
+    }
+  });
+
+  it('still decodes a regexp of 4096 characters', () => {
+    const pattern = new RegExp(`${'('.repeat(2046)}a${')'.repeat(2046)}`, 'g');
+    const { json, meta } = superjson.serialize({ pattern });
+    expect((json as { pattern: string }).pattern).toHaveLength(4096);
+    const received = deserialize(sendRich(json, meta), { onDecodeError: 'throw' }).get(rich);
+    expect(received).toEqual({ pattern });
+  });
+
+  it('still decodes shared objects nested in shared objects, as superjson writes them', () => {
+    const inner = { n: 1 };
+    const outer = { inner, set: new Set([inner]) };
+    const value = { a: outer, b: outer, c: { inner }, d: [outer, inner] };
+    const { json, meta } = superjson.serialize(value);
+    const received = deserialize(sendRich(json, meta), { onDecodeError: 'throw' }).get(rich);
+    expect(received).toEqual(value);
+    const back = received as typeof value;
+    expect(back.b).toBe(back.a);
+    expect(back.c.inner).toBe(back.a.inner);
+    expect([...back.a.set][0]).toBe(back.a.inner);
   });
 
   it('still decodes what superjson writes, references into small Sets included', () => {

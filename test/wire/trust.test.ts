@@ -218,4 +218,12 @@ describe('signed contexts', () => {
       deserialize(new Uint8Array([1, 0x90, 0x90]), { verifyKeys: [bad as never] }),
     ).toThrow(invalid);
   });
+
+  it('refuses a verifyKeys list with a hole with INVALID_ARGUMENT, not DECODE_FAILED', () => {
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+    const holed = [, key] as never;
+    expect(() => deserialize(new Uint8Array([1, 0x90, 0x90]), { verifyKeys: holed })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
 });

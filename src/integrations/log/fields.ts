@@ -3,9 +3,10 @@
  * current context (or a snapshot) without ever throwing: a logger must keep logging whatever
  * state the context is in.
  */
-import { type ContextKey, get, type Snapshot } from '../../index.js';
+import { type ContextKey, DContextError, get, Snapshot } from '../../index.js';
 import { runtime } from '../../internal/runtime.js';
 import type { Registry } from '../../registry/registry.js';
+import { describeValue } from '../../registry/registry.js';
 import { type ChainNode, chainToArray } from '../../store/scope-chain.js';
 
 /** Options shared by {@link logFields}, `pinoMixin` and `winstonFormat`. */
@@ -63,7 +64,7 @@ export function loggedKeys(): readonly LoggedKey[] {
  * The context as log fields: every key registered with `metadata: { log: true | 'field' }` that has
  * a value (keys marked `sensitive` never), `scope` (the scope chain joined by `>`), and
  * `trace_id`/`span_id` when `dcontext/otel` is loaded and a span is active. Reads the current
- * context, or `snapshot` when given. Never throws: before `initialize()`, or for a value that
+ * context, or `snapshot` when given. Never throws on the context's state (a wrong argument is `INVALID_ARGUMENT`): before `initialize()`, or for a value that
  * cannot be read, the field is left out. Every field is an own property, also one named
  * `__proto__`.
  *
@@ -72,8 +73,15 @@ export function loggedKeys(): readonly LoggedKey[] {
  */
 export function logFields(
   snapshot?: Snapshot,
-  options: LogFieldOptions = {},
+  options?: LogFieldOptions | null,
 ): Record<string, unknown> {
+  if (snapshot !== undefined && !(snapshot instanceof Snapshot)) {
+    throw new DContextError(
+      'INVALID_ARGUMENT',
+      `logFields(snapshot) expects a Snapshot, or nothing for the current context (got ${describeValue(snapshot)})`,
+    );
+  }
+  options = logOptions(options, 'logFields');
   // A plain literal, not Object.create(null): V8 keeps that in dictionary mode, which made every
   // pino line ~25% slower. The one name a literal would misread is handled by `put`.
   const fields: Record<string, unknown> = {};
@@ -88,12 +96,12 @@ export function logFields(
     }
     if (value !== undefined) put(fields, key.field, value);
   }
-  const scopeField = options.scopeField ?? 'scope';
+  const scopeField = options?.scopeField ?? 'scope';
   if (scopeField !== false && planFor !== null) {
     const joined = snapshot === undefined ? currentChainJoined() : snapshot.scopeChain.join('>');
     if (joined !== '') put(fields, scopeField, joined);
   }
-  if (options.traceFields !== false) {
+  if (options?.traceFields !== false) {
     const provider = (globalThis as { [TRACE_FIELDS_PROVIDER]?: TraceFieldsProvider })[
       TRACE_FIELDS_PROVIDER
     ];
@@ -104,6 +112,27 @@ export function logFields(
     }
   }
   return fields;
+}
+
+/**
+ * `options` checked where a logger is set up: `null` or `undefined` mean none, anything else that
+ * is not an object of {@link LogFieldOptions} is `INVALID_ARGUMENT` (not a TypeError on every
+ * line later).
+ */
+export function logOptions(options: unknown, door: string): LogFieldOptions | undefined {
+  if (options === undefined || options === null) return undefined;
+  const { scopeField, traceFields } = options as LogFieldOptions;
+  if (
+    typeof options !== 'object' ||
+    (scopeField !== undefined && scopeField !== false && typeof scopeField !== 'string') ||
+    (traceFields !== undefined && typeof traceFields !== 'boolean')
+  ) {
+    throw new DContextError(
+      'INVALID_ARGUMENT',
+      `${door} options must be { scopeField?: string | false, traceFields?: boolean } (got ${describeValue(options)})`,
+    );
+  }
+  return options as LogFieldOptions;
 }
 
 /** `fields[name] = value`, as an own property even for `__proto__` (which `=` would not create). */

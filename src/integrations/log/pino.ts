@@ -1,4 +1,4 @@
-import { type LogFieldOptions, logFields } from './fields.js';
+import { type LogFieldOptions, logFields, logOptions } from './fields.js';
 
 /**
  * A pino `mixin`: every log line gets the context's log fields (see {@link logFields}).
@@ -8,6 +8,7 @@ import { type LogFieldOptions, logFields } from './fields.js';
  * const logger = pino({ mixin: pinoMixin() });
  * logger.info('order placed'); // {"request_id":"r1","tenant":"acme","scope":"http",...}
  */
-export function pinoMixin(options: LogFieldOptions = {}): () => Record<string, unknown> {
-  return () => logFields(undefined, options);
+export function pinoMixin(options?: LogFieldOptions | null): () => Record<string, unknown> {
+  const checked = logOptions(options, 'pinoMixin');
+  return () => logFields(undefined, checked);
 }

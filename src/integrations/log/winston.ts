@@ -1,4 +1,4 @@
-import { type LogFieldOptions, logFields } from './fields.js';
+import { type LogFieldOptions, logFields, logOptions } from './fields.js';
 
 /** What winston asks of a format: `transform(info)` returning the (changed) info. */
 export interface WinstonFormat {
@@ -15,10 +15,11 @@ export interface WinstonFormat {
  *   transports: [new winston.transports.Console()],
  * });
  */
-export function winstonFormat(options: LogFieldOptions = {}): WinstonFormat {
+export function winstonFormat(options?: LogFieldOptions | null): WinstonFormat {
+  const checked = logOptions(options, 'winstonFormat');
   return {
     transform<I extends object>(info: I): I {
-      const fields = logFields(undefined, options);
+      const fields = logFields(undefined, checked);
       const entry = info as Record<string, unknown>;
       for (const field in fields) if (!Object.hasOwn(entry, field)) entry[field] = fields[field];
       return info;
