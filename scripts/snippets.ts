@@ -22,7 +22,7 @@ import { promisify } from 'node:util';
  * Pages whose snippets are being rewritten to run standalone (issue #10): their snippets are
  * reported as skipped, not run. Remove a page from this list once its snippets are whole programs.
  */
-export const PENDING_PAGES: readonly string[] = [];
+export const PENDING_PAGES: readonly string[] = ['docs/threads.md'];
 
 export interface Snippet {
   /** The markdown file, relative to the repository root. */
