@@ -2,7 +2,7 @@
 // Run: node --import tsx examples/async-scopes.ts
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { get, initialize, RegistryBuilder, scope, set } from '../src/index.js';
+import { get, initialize, RegistryBuilder, scope, set } from 'dcontext';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

@@ -1,7 +1,7 @@
 // Basic scope: values set in a scope vanish when it ends, also when it throws.
 // Run: node --import tsx examples/basic-scope.ts
 import assert from 'node:assert/strict';
-import { initialize, RegistryBuilder, syncCtx } from '../src/index.js';
+import { initialize, RegistryBuilder, syncCtx } from 'dcontext';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

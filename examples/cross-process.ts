@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { deserialize, get, scope, serializeToString, set, withContext } from '../src/index.js';
+import { deserialize, get, scope, serializeToString, set, withContext } from 'dcontext';
 import { dbConnection, deadline, requestId, tenant, user } from './support/checkout-keys.js';
 
 const run = promisify(execFile);

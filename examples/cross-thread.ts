@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { deserialize, initialize, RegistryBuilder, scope, set } from '../src/index.js';
-import { spawnWithContext } from '../src/worker/index.js';
+import { deserialize, initialize, RegistryBuilder, scope, set } from 'dcontext';
+import { spawnWithContext } from 'dcontext/worker';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

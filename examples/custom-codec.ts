@@ -13,7 +13,7 @@ import {
   syncCtx,
   toDebugJSON,
   type ValueCodec,
-} from '../src/index.js';
+} from 'dcontext';
 
 /** An IPv4 address as its 4 bytes instead of a 7-15 character string. */
 const ipv4: ValueCodec<string> = {

@@ -19,8 +19,8 @@ import {
   set,
   syncCtx,
   withContext,
-} from '../src/index.js';
-import { spawnWithContext } from '../src/worker/index.js';
+} from 'dcontext';
+import { spawnWithContext } from 'dcontext/worker';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

@@ -2,7 +2,7 @@
 // asyncCtx (async code) and back.
 // Run: node --import tsx examples/dual-bridging.ts
 import assert from 'node:assert/strict';
-import { asyncCtx, initialize, RegistryBuilder, syncCtx } from '../src/index.js';
+import { asyncCtx, initialize, RegistryBuilder, syncCtx } from 'dcontext';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bind, bindEmitter, get, initialize, RegistryBuilder, scope, set } from '../src/index.js';
+import { bind, bindEmitter, get, initialize, RegistryBuilder, scope, set } from 'dcontext';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import express from 'express';
-import { get, initialize, RegistryBuilder, scopeChain } from '../src/index.js';
-import { expressContext } from '../src/integrations/http/index.js';
+import { get, initialize, RegistryBuilder, scopeChain } from 'dcontext';
+import { expressContext } from 'dcontext/http';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

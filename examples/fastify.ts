@@ -3,8 +3,8 @@
 // Run: node --import tsx examples/fastify.ts
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { get, initialize, RegistryBuilder } from '../src/index.js';
-import { fastifyContext } from '../src/integrations/http/index.js';
+import { get, initialize, RegistryBuilder } from 'dcontext';
+import { fastifyContext } from 'dcontext/http';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

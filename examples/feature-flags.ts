@@ -1,7 +1,7 @@
 // Feature flags per request: a default for everyone, overrides per request and per sub-scope.
 // Run: node --import tsx examples/feature-flags.ts
 import assert from 'node:assert/strict';
-import { get, initialize, RegistryBuilder, scope, update } from '../src/index.js';
+import { get, initialize, RegistryBuilder, scope, update } from 'dcontext';
 
 type Flags = Readonly<Record<string, boolean>>;
 const builder = new RegistryBuilder();

@@ -1,7 +1,7 @@
 // Scope chain: named scopes form a queryable chain, outermost first (unnamed scopes don't appear).
 // Run: node --import tsx examples/scope-chain.ts
 import assert from 'node:assert/strict';
-import { initialize, RegistryBuilder, scope, scopeChain } from '../src/index.js';
+import { initialize, RegistryBuilder, scope, scopeChain } from 'dcontext';
 
 initialize(new RegistryBuilder());
 

@@ -16,7 +16,7 @@ import {
   serialize,
   set,
   setMaxContextSize,
-} from '../src/index.js';
+} from 'dcontext';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

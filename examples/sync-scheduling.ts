@@ -4,7 +4,7 @@
 // Run: node --import tsx examples/sync-scheduling.ts
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { asyncCtx, initialize, RegistryBuilder, syncCtx } from '../src/index.js';
+import { asyncCtx, initialize, RegistryBuilder, syncCtx } from 'dcontext';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

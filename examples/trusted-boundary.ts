@@ -13,7 +13,7 @@ import {
   Snapshot,
   serializeToString,
   withContext,
-} from '../src/index.js';
+} from 'dcontext';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

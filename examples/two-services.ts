@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
-import { get, initialize, RegistryBuilder, scope, scopeChain, set } from '../src/index.js';
-import { contextFetch, httpContext } from '../src/integrations/http/index.js';
+import { get, initialize, RegistryBuilder, scope, scopeChain, set } from 'dcontext';
+import { contextFetch, httpContext } from 'dcontext/http';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

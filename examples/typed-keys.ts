@@ -1,7 +1,7 @@
 // Typed keys: a ContextKey<T> carries its value type to get/set; validate guards untyped writes.
 // Run: node --import tsx examples/typed-keys.ts
 import assert from 'node:assert/strict';
-import { ContextKey, DContextError, initialize, RegistryBuilder, scope } from '../src/index.js';
+import { ContextKey, DContextError, initialize, RegistryBuilder, scope } from 'dcontext';
 
 // Keys defined once, statically, next to the code that owns them.
 export const tenant = new ContextKey<string>('tenant', {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { deserialize, initialize, RegistryBuilder, serialize, toDebugJSON } from '../src/index.js';
+import { deserialize, initialize, RegistryBuilder, serialize, toDebugJSON } from 'dcontext';
 
 interface User {
   id: string;

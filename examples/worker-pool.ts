@@ -4,8 +4,8 @@
 // (the task file imports the built package: Node 20 cannot load TypeScript in a worker)
 import assert from 'node:assert/strict';
 import { Piscina } from 'piscina';
-import { initialize, RegistryBuilder, scope, set } from '../src/index.js';
-import { errorContext, runWithContext } from '../src/worker/index.js';
+import { initialize, RegistryBuilder, scope, set } from 'dcontext';
+import { errorContext, runWithContext } from 'dcontext/worker';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

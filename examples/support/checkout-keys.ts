@@ -1,6 +1,6 @@
 // The keys of the checkout services in examples/cross-process.ts. Both processes register the
 // same keys; a real service would import them from a shared package.
-import { initialize, RegistryBuilder } from '../../src/index.js';
+import { initialize, RegistryBuilder } from 'dcontext';
 
 const builder = new RegistryBuilder();
 export const requestId = builder.register<string>('request_id');

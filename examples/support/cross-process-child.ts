@@ -1,6 +1,6 @@
 // The child side of examples/cross-process.ts: a job runner that receives its context in an
 // environment variable, works inside it, and answers with its own context on stdout.
-import { asyncCtx, get, scope, scopeChain, serializeToString, set } from '../../src/index.js';
+import { asyncCtx, get, scope, scopeChain, serializeToString, set } from 'dcontext';
 import { dbConnection, deadline, requestId, tenant, user } from './checkout-keys.js';
 
 const header = process.env.DCONTEXT;

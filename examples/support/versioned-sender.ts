@@ -1,6 +1,6 @@
 // A sender for examples/version-migration.ts, as deployed at an older or newer version: its
 // 'user' key has the shape of the version given on the command line. Prints its context header.
-import { initialize, RegistryBuilder, serializeToString, syncCtx } from '../../src/index.js';
+import { initialize, RegistryBuilder, serializeToString, syncCtx } from 'dcontext';
 
 const version = Number(process.argv[2]);
 const shapes: Record<number, unknown> = {
