@@ -102,6 +102,17 @@ export class Snapshot {
   toString(): string {
     return `Snapshot(${this.scopeChain.join('>')})`;
   }
+
+  /** What `console.log(snapshot)` shows: the scope chain and the values set, by key name. */
+  [Symbol.for('nodejs.util.inspect.custom')](): unknown {
+    const values: Record<string, unknown> = Object.create(null);
+    try {
+      for (const [name, value] of this.entries()) values[name] = value;
+    } catch {
+      // Before initialize() there are no names to show.
+    }
+    return { scopeChain: this.scopeChain, values };
+  }
 }
 Object.defineProperty(Snapshot.prototype, BRAND, { value: true });
 

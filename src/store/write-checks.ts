@@ -4,6 +4,7 @@
  */
 import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
+import { describeValue } from '../registry/registry.js';
 import type { KeyDefinition } from '../registry/types.js';
 import type { Frame } from './frame-shape.js';
 
@@ -38,7 +39,7 @@ export function validateValue(definition: KeyDefinition, value: unknown): void {
   if (failure === undefined) return;
   throw new DContextError(
     'TYPE_MISMATCH',
-    `value rejected by the validate() of '${definition.name}'; pass a value of the type the key was registered with`,
+    `value rejected by the validate() of '${definition.name}' (got ${describeValue(value)}); pass a value that key's validate() accepts`,
     definition.name,
     failure.cause === undefined ? undefined : { cause: failure.cause },
   );

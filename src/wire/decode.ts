@@ -26,6 +26,19 @@ const PAD = 0x3d;
  * are decoded, so the caller must not reuse the buffer while the snapshot lives (a copy would
  * cost more than the whole lazy decode of a typical context).
  */
+/** The `DECODE_FAILED` error for a string that is not base64, saying where (error path only). */
+function notBase64(input: string): DContextError {
+  const bad = /[^A-Za-z0-9\-_+/=]/.exec(input);
+  const detail =
+    bad !== null
+      ? `character ${JSON.stringify(bad[0])} at index ${bad.index} is in neither alphabet`
+      : `its length (${input.length}) or padding is not that of base64`;
+  return new DContextError(
+    'DECODE_FAILED',
+    `cannot deserialize context: the string is not base64url (nor standard base64): ${detail}; the input is not dcontext wire data, or it was truncated or altered`,
+  );
+}
+
 export function inputBytes(input: unknown, limit: number): Uint8Array {
   if (typeof input === 'string') {
     // Base64url as written, or standard base64 (`+`, `/`, `=` padding) as proxies and other
@@ -43,7 +56,7 @@ export function inputBytes(input: unknown, limit: number): Uint8Array {
       length % 4 === 1 ||
       (length !== input.length && input.length % 4 !== 0)
     ) {
-      throw malformed('the string is not base64url (nor standard base64)', 0);
+      throw notBase64(input);
     }
     return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
   }

@@ -83,3 +83,16 @@ describe('Snapshots are immutable in fact', () => {
     expect({} instanceof Snapshot).toBe(false);
   });
 });
+
+describe('Snapshots as logged', () => {
+  it('console.log shows the scope chain and the values by key name, not internal fields', async () => {
+    const { inspect } = await import('node:util');
+    const shown = syncCtx.scope('handler', () => {
+      syncCtx.set(requestId, 'r-9');
+      return inspect(snapshot());
+    });
+    expect(shown).toContain("scopeChain: [ 'handler' ]");
+    expect(shown).toContain("request_id: 'r-9'");
+    expect(shown).not.toContain('Symbol(');
+  });
+});

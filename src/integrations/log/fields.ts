@@ -17,7 +17,7 @@ export interface LogFieldOptions {
    */
   readonly scopeField?: string | false;
   /**
-   * Whether to add `trace_id` / `span_id` of the active span when `dcontext/otel` is loaded.
+   * Whether to add `trace_id` / `span_id` of the active span once an OpenTelemetry bridge registers a provider (a future `dcontext/otel`; none ships yet).
    * Default `true`.
    */
   readonly traceFields?: boolean;
@@ -30,7 +30,7 @@ interface LoggedKey {
 }
 
 /**
- * The function `dcontext/otel` installs (under this `Symbol.for` key on `globalThis`) to give the
+ * The function an OpenTelemetry bridge installs (under this `Symbol.for` key on `globalThis`) to give the
  * active span's ids; absent until it is loaded, so `dcontext/log` never imports OpenTelemetry.
  */
 export const TRACE_FIELDS_PROVIDER = Symbol.for('dcontext.log.traceFields');
@@ -63,7 +63,7 @@ export function loggedKeys(): readonly LoggedKey[] {
 /**
  * The context as log fields: every key registered with `metadata: { log: true | 'field' }` that has
  * a value (keys marked `sensitive` never), `scope` (the scope chain joined by `>`), and
- * `trace_id`/`span_id` when `dcontext/otel` is loaded and a span is active. Reads the current
+ * `trace_id`/`span_id` when an OpenTelemetry bridge has registered a provider and a span is active. Reads the current
  * context, or `snapshot` when given. Never throws on the context's state (a wrong argument is `INVALID_ARGUMENT`): before `initialize()`, or for a value that
  * cannot be read, the field is left out. Every field is an own property, also one named
  * `__proto__`.
