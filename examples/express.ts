@@ -3,9 +3,9 @@
 // Run: node --import tsx examples/express.ts
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import express from 'express';
 import { get, initialize, RegistryBuilder, scopeChain } from 'dcontext';
 import { expressContext } from 'dcontext/http';
+import express from 'express';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

@@ -2,9 +2,9 @@
 // onRequest and onResponse hooks, the route handler and the error handler.
 // Run: node --import tsx examples/fastify.ts
 import assert from 'node:assert/strict';
-import Fastify from 'fastify';
 import { get, initialize, RegistryBuilder } from 'dcontext';
 import { fastifyContext } from 'dcontext/http';
+import Fastify from 'fastify';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import { initialize, RegistryBuilder, scope, set } from 'dcontext';
 import { pinoMixin } from 'dcontext/log';
+import pino from 'pino';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id', { metadata: { log: true } });

@@ -3,9 +3,9 @@
 // Run: npm run build && node --import tsx examples/worker-pool.ts
 // (the task file imports the built package: Node 20 cannot load TypeScript in a worker)
 import assert from 'node:assert/strict';
-import { Piscina } from 'piscina';
 import { initialize, RegistryBuilder, scope, set } from 'dcontext';
 import { errorContext, runWithContext } from 'dcontext/worker';
+import { Piscina } from 'piscina';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
