@@ -86,7 +86,7 @@ export async function handle(): Promise<Uint8Array> {
 export const mixin: () => Record<string, unknown> = pinoMixin();
 export const listener = httpContext((_req, res) => res.end('ok'), { accept: ['request_id'] });
 export const middleware = expressContext({ requestId: { key: requestId } });
-export const headers: Record<string, string> = injectHeaders({});
+export const headers = injectHeaders({});
 export const format = winstonFormat({ scopeField: false });
 export const fields: Record<string, unknown> = logFields(Snapshot.empty());
 
