@@ -57,10 +57,14 @@ describe('syncCtx deferred work', () => {
       timeout = syncCtx.setTimeout((a: boolean) => seen.push([a, get(requestId)]), 1, true);
     });
     await sleep(10);
-    expect(seen).toEqual([
-      [1, 'x', 'r-args'],
-      [true, 'r-args'],
-    ]);
+    // Either may run first: on a busy machine the 1 ms timer is due before the immediate's turn.
+    expect(seen).toHaveLength(2);
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        [1, 'x', 'r-args'],
+        [true, 'r-args'],
+      ]),
+    );
     expect(typeof immediate?.hasRef).toBe('function');
     expect(typeof timeout?.refresh).toBe('function');
   });
