@@ -8,7 +8,8 @@
 import { DContextError } from './errors.js';
 import { runtime } from './internal/runtime.js';
 import type { KeyRef, ValueRead, ValueWritten } from './registry/context-key.js';
-import { activeFrame, type Frame, readActive, writeActive } from './store/frame.js';
+import { activeFrame, readActive, writeActive } from './store/frame.js';
+import type { Frame } from './store/frame-shape.js';
 import type { Snapshot } from './store/snapshot.js';
 import { ContextStore } from './store/store.js';
 import { asyncCtx } from './stores.js';

@@ -4,7 +4,9 @@
  * messages from another thread, pool tasks), so that the code sees its context through either
  * store, and through the top-level verbs.
  */
-import { type Frame, frameFrom } from '../store/frame.js';
+
+import { frameFrom } from '../store/frame.js';
+import type { Frame } from '../store/frame-shape.js';
 import { CHAIN, captureFrame, OPAQUE, type Snapshot, VALUES } from '../store/snapshot.js';
 import { runtime } from './runtime.js';
 

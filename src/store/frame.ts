@@ -94,15 +94,3 @@ export function writeActive(key: KeyRef, value: unknown): void {
 }
 
 installKeyAccess(readActive, writeActive);
-
-// Stable names for code elsewhere that imported them from here before the split.
-export {
-  emptySlots,
-  entryAt,
-  fitToRegistry,
-  putDeferred,
-  putEntry,
-} from './deferred-entries.js';
-export type { Frame, OpaqueEntry } from './frame-shape.js';
-export { newFrame, rootFrame } from './frame-shape.js';
-export { validateValue } from './write-checks.js';

@@ -1,16 +1,10 @@
 import type { KeyRef, ValueRead, ValueWritten } from '../registry/context-key.js';
 import { currentRegistry, requireDefinition } from '../registry/registry.js';
-import {
-  type Frame,
-  fitToRegistry,
-  frameFrom,
-  type OpaqueEntry,
-  putEntry,
-  readSlot,
-  readValue,
-  validateValue,
-} from './frame.js';
+import { fitToRegistry, putEntry } from './deferred-entries.js';
+import { frameFrom, readSlot, readValue } from './frame.js';
+import type { Frame, OpaqueEntry } from './frame-shape.js';
 import { type ChainNode, chainToArray } from './scope-chain.js';
+import { validateValue } from './write-checks.js';
 
 /**
  * Where a snapshot keeps its state: symbol-keyed, so no user code reaches it by accident (the

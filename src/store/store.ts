@@ -4,13 +4,13 @@ import {
   findDefinitionIfInitialized,
   requireDefinition,
 } from '../registry/registry.js';
-import { type Frame, readKey, readValue, writeSlot } from './frame.js';
+import { readKey, readValue, writeSlot } from './frame.js';
+import type { Frame } from './frame-shape.js';
 import { requireFunction } from './scope-arguments.js';
 import { chainToArray } from './scope-chain.js';
 import { captureFrame, type Snapshot } from './snapshot.js';
 
 // Moved to frame.ts (the hot path in one module); re-exported for code that imports it from here.
-export { readKey } from './frame.js';
 
 /**
  * The verbs both stores share over the one frame model. A store only decides where its current

@@ -1,6 +1,6 @@
 import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
-import type { Frame } from '../store/frame.js';
+import type { Frame } from '../store/frame-shape.js';
 import { chainToArray } from '../store/scope-chain.js';
 
 /**

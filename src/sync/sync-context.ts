@@ -1,7 +1,8 @@
 import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry } from '../registry/registry.js';
-import { childFrame, type Frame } from '../store/frame.js';
+import { childFrame } from '../store/frame.js';
+import type { Frame } from '../store/frame-shape.js';
 import {
   requireFunction,
   requireSnapshot,

@@ -3,7 +3,8 @@
  * (see transfer.ts for the shape).
  */
 import { runtime } from '../internal/runtime.js';
-import { type OpaqueEntry, putDeferred, putEntry } from '../store/frame.js';
+import { putDeferred, putEntry } from '../store/deferred-entries.js';
+import type { OpaqueEntry } from '../store/frame-shape.js';
 import { chainFromNames } from '../store/scope-chain.js';
 import { Snapshot } from '../store/snapshot.js';
 import { asDecodeError, decodeSnapshot, inputBytes, warnDropped } from '../wire/decode.js';

@@ -5,7 +5,8 @@
 import type { Registry } from '../registry/registry.js';
 import type { KeyDefinition } from '../registry/types.js';
 import { DeferredValue } from '../store/deferred.js';
-import { emptySlots, entryAt, putEntry, readSlot } from '../store/frame.js';
+import { emptySlots, entryAt, putEntry } from '../store/deferred-entries.js';
+import { readSlot } from '../store/frame.js';
 import { chainToArray } from '../store/scope-chain.js';
 import { CHAIN, OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
 import { codecTag, writePayload } from '../wire/codecs.js';

@@ -5,8 +5,10 @@
  */
 import { causeText, DContextError } from '../errors.js';
 import { currentRegistry, type Registry } from '../registry/registry.js';
-import { fitToRegistry, putEntry, readSlot, validateValue } from '../store/frame.js';
+import { fitToRegistry, putEntry } from '../store/deferred-entries.js';
+import { readSlot } from '../store/frame.js';
 import { CHAIN, OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
+import { validateValue } from '../store/write-checks.js';
 import type { LocalEntries } from './transfer-shape.js';
 
 /** The local-only values of `snapshot`, cloned now, or null when none is set. */

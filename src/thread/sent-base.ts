@@ -5,7 +5,7 @@
  */
 import type { Registry } from '../registry/registry.js';
 import { DeferredValue } from '../store/deferred.js';
-import { entryAt } from '../store/frame.js';
+import { entryAt } from '../store/deferred-entries.js';
 import { chainToArray } from '../store/scope-chain.js';
 import { CHAIN, OPAQUE, type Snapshot, VALUES } from '../store/snapshot.js';
 import { toBase64Url } from '../wire/base64url.js';

@@ -1,6 +1,7 @@
 import { DContextError } from '../errors.js';
 import { currentRegistry } from '../registry/registry.js';
-import { type OpaqueEntry, readSlot } from '../store/frame.js';
+import { readSlot } from '../store/frame.js';
+import type { OpaqueEntry } from '../store/frame-shape.js';
 import { OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
 import { codecTag } from './codecs.js';
 import { toDebugValue } from './debug-value.js';

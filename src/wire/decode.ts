@@ -6,7 +6,8 @@
 import { causeText, DContextError, isDContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry } from '../registry/registry.js';
-import { emptySlots, entryAt, type OpaqueEntry, putDeferred } from '../store/frame.js';
+import { emptySlots, entryAt, putDeferred } from '../store/deferred-entries.js';
+import type { OpaqueEntry } from '../store/frame-shape.js';
 import { chainFromNames } from '../store/scope-chain.js';
 import { Snapshot } from '../store/snapshot.js';
 import { decodeEntry, entryError } from './decode-entry.js';
