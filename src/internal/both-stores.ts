@@ -7,7 +7,7 @@
 
 import { frameFrom } from '../store/frame.js';
 import type { Frame } from '../store/frame-shape.js';
-import { CHAIN, captureFrame, OPAQUE, type Snapshot, VALUES } from '../store/snapshot.js';
+import { CHAIN, captureFrame, FOREIGN, OPAQUE, type Snapshot, VALUES } from '../store/snapshot.js';
 import { runtime } from './runtime.js';
 
 const als = runtime.als;
@@ -35,7 +35,7 @@ export function bothFrom(snapshot: Snapshot): CapturedContexts {
 }
 
 function frameOf(snapshot: Snapshot): Frame {
-  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE]);
+  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], snapshot[FOREIGN]);
 }
 
 /**

@@ -17,6 +17,8 @@ export const VALUES: unique symbol = Symbol.for('dcontext.snapshot.values');
 export const CHAIN: unique symbol = Symbol.for('dcontext.snapshot.chain');
 /** @internal see {@link VALUES} */
 export const OPAQUE: unique symbol = Symbol.for('dcontext.snapshot.opaque');
+/** @internal see {@link VALUES}; the frame's `foreign` context, never serialized. */
+export const FOREIGN: unique symbol = Symbol.for('dcontext.snapshot.foreign');
 const BRAND = Symbol.for('dcontext.snapshot');
 
 /**
@@ -38,12 +40,20 @@ export class Snapshot {
   readonly [CHAIN]: ChainNode | null;
   /** @internal entries from the wire this process cannot decode, forwarded unchanged. */
   readonly [OPAQUE]: readonly OpaqueEntry[] | null;
+  /** @internal the captured scope's context of another system (see `Frame.foreign`), or null. */
+  readonly [FOREIGN]: unknown;
 
   /** @internal use `snapshot()`, `Snapshot.empty()` or `deserialize()`. */
-  constructor(values: unknown[], chain: ChainNode | null, opaque: readonly OpaqueEntry[] | null) {
+  constructor(
+    values: unknown[],
+    chain: ChainNode | null,
+    opaque: readonly OpaqueEntry[] | null,
+    foreign: unknown = null,
+  ) {
     this[VALUES] = values;
     this[CHAIN] = chain;
     this[OPAQUE] = opaque;
+    this[FOREIGN] = foreign;
   }
 
   /** A snapshot with no values and an empty scope chain. */
@@ -75,7 +85,7 @@ export class Snapshot {
     validateValue(definition, value);
     const values = fitToRegistry(this[VALUES]).slice();
     putEntry(values, definition.index, value);
-    return new Snapshot(values, this[CHAIN], this[OPAQUE]);
+    return new Snapshot(values, this[CHAIN], this[OPAQUE], this[FOREIGN]);
   }
 
   /** The named scopes, outermost first. */
@@ -113,10 +123,10 @@ Object.defineProperty(Snapshot.prototype, BRAND, { value: true });
 /** Captures `frame` in O(1): the frame copies its values on its next write. */
 export function captureFrame(frame: Frame): Snapshot {
   frame.owned = false;
-  return new Snapshot(frame.values, frame.chain, frame.opaque);
+  return new Snapshot(frame.values, frame.chain, frame.opaque, frame.foreign);
 }
 
-/** A new frame holding `snapshot`'s values and scope chain (re-entering it). */
+/** A new frame holding `snapshot`'s values, scope chain and foreign context (re-entering it). */
 export function frameOfSnapshot(snapshot: Snapshot): Frame {
-  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE]);
+  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], snapshot[FOREIGN]);
 }

@@ -81,7 +81,23 @@ beforeAll(async () => {
     join(consumer, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  await sh(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], consumer);
+  // dcontext/otel imports its optional peer at run time: the consumer installs it, as a user of
+  // that subpath does (the version the checkout tests against, from npm's cache).
+  const otelApi = JSON.parse(
+    readFileSync(join(root, 'node_modules/@opentelemetry/api/package.json'), 'utf8'),
+  ) as { version: string };
+  await sh(
+    npm,
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      tarball,
+      `@opentelemetry/api@${otelApi.version}`,
+    ],
+    consumer,
+  );
   installed = join(consumer, 'node_modules/dcontext');
 }, 240_000);
 
@@ -112,6 +128,10 @@ describe('the packed package', () => {
       'dist/http.cjs',
       'dist/http.d.ts',
       'dist/http.d.cts',
+      'dist/otel.js',
+      'dist/otel.cjs',
+      'dist/otel.d.ts',
+      'dist/otel.d.cts',
       'dist/cli.js',
       'docs/usage-guide.md',
       'examples/demo.ts',
@@ -175,15 +195,16 @@ describe('the installed package, used as a user would', () => {
     deserialized: { requestId: 'req-1', scopeChain: ['request'] },
     logged: { tenant: 'acme', scope: 'request' },
     outgoing: ['x-dcontext'],
+    otel: { value: 'v', scopeChain: ['request', 'inner'], traceFields: {} },
     viaWorker: { message: 'ping', requestId: 'req-1', scopeChain: ['request'] },
   };
 
-  it('imports dcontext, dcontext/worker, dcontext/log, dcontext/http and dcontext/package.json from ESM', async () => {
+  it('imports dcontext, dcontext/worker, dcontext/log, dcontext/http, dcontext/otel and dcontext/package.json from ESM', async () => {
     writeFileSync(join(consumer, 'esm.mjs'), esm);
     expect(await node('esm.mjs')).toMatchObject(expected);
   });
 
-  it('requires dcontext, dcontext/worker, dcontext/log, dcontext/http and dcontext/package.json from CommonJS', async () => {
+  it('requires dcontext, dcontext/worker, dcontext/log, dcontext/http, dcontext/otel and dcontext/package.json from CommonJS', async () => {
     writeFileSync(join(consumer, 'cjs.cjs'), cjs);
     expect(await node('cjs.cjs')).toMatchObject(expected);
   });
