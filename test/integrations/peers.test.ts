@@ -30,7 +30,7 @@ describe('optional peers', () => {
     }
   });
 
-  it("dcontext/otel imports @opentelemetry/api and no other OpenTelemetry package (ESM and CommonJS builds)", () => {
+  it('dcontext/otel imports @opentelemetry/api and no other OpenTelemetry package (ESM and CommonJS builds)', () => {
     for (const file of ['otel.js', 'otel.cjs']) {
       const code = readFileSync(`${root}dist/${file}`, 'utf8');
       const imports = [...code.matchAll(/(?:from\s*|import\(|require\()\s*['"]([^'"]+)['"]/g)].map(

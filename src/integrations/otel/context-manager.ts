@@ -7,11 +7,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { type Context, type ContextManager, ROOT_CONTEXT } from '@opentelemetry/api';
-import {
-  activeForeign,
-  runInSnapshotWithForeign,
-  runWithForeign,
-} from '../../store/foreign.js';
+import { activeForeign, runInSnapshotWithForeign, runWithForeign } from '../../store/foreign.js';
 import { contextOf, EnteredWhileDisabled, snapshotIn } from './active-context.js';
 import { bindTo, type RunIn } from './bind.js';
 import { installOtelHooks } from './hooks.js';

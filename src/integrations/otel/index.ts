@@ -12,10 +12,10 @@
  */
 import { installOtelHooks } from './hooks.js';
 
+export { BAGGAGE_LIMITS } from './baggage.js';
 export { DContextManager } from './context-manager.js';
 export { DContextPropagator } from './propagator.js';
 export type { DContextPropagatorOptions, KeyList } from './propagator-options.js';
-export { BAGGAGE_LIMITS } from './baggage.js';
 export { type TraceFields, traceFields } from './trace-fields.js';
 
 installOtelHooks();

@@ -85,7 +85,9 @@ export function resolvePropagator(options: unknown): ResolvedPropagator {
   if (typeof baggage !== 'boolean') throw invalid(`${door} option baggage must be true or false`);
   const verifyKeys = object.verifyKeys;
   if (verifyKeys !== undefined && (!Array.isArray(verifyKeys) || verifyKeys.length === 0)) {
-    throw invalid(`${door} option verifyKeys must be a non-empty list of keys (the current one first)`);
+    throw invalid(
+      `${door} option verifyKeys must be a non-empty list of keys (the current one first)`,
+    );
   }
   const signing = object.signingKey === undefined ? {} : { signingKey: object.signingKey };
   return {
@@ -94,7 +96,9 @@ export function resolvePropagator(options: unknown): ResolvedPropagator {
     serialize: send === 'none' ? undefined : { ...signing, keys: send },
     send,
     baggage,
-    onError: optionalFunction<(error: DContextError) => void>(object.onError, `${door} option onError`) ?? warnOnce,
+    onError:
+      optionalFunction<(error: DContextError) => void>(object.onError, `${door} option onError`) ??
+      warnOnce,
     verifyKeys,
   };
 }

@@ -12,13 +12,13 @@ import {
   type TextMapSetter,
 } from '@opentelemetry/api';
 import {
+  snapshot as currentSnapshot,
   DContextError,
   deserialize,
   isDContextError,
   isInitialized,
   Snapshot,
   serializeToString,
-  snapshot as currentSnapshot,
 } from '../../index.js';
 import { OPAQUE } from '../../store/snapshot.js';
 import { activeContext, snapshotIn, withSnapshot } from './active-context.js';
@@ -114,7 +114,10 @@ export class DContextPropagator implements TextMapPropagator {
    * a key it set is not taken from baggage. A value the key's `validate` refuses is reported
    * and skipped.
    */
-  #withBaggage(received: Snapshot | undefined, value: string | string[] | undefined): Snapshot | undefined {
+  #withBaggage(
+    received: Snapshot | undefined,
+    value: string | string[] | undefined,
+  ): Snapshot | undefined {
     const keys = baggageKeys();
     if (keys.length === 0 || value === undefined) return received;
     const entries = parseBaggage(Array.isArray(value) ? value.join(',') : value);
@@ -194,7 +197,11 @@ function injectBaggage(
   if (own !== undefined) {
     for (const [name, entry] of own.getAllEntries()) {
       const properties = entry.metadata?.toString();
-      pairs.push(properties === undefined ? { name, value: entry.value } : { name, value: entry.value, properties });
+      pairs.push(
+        properties === undefined
+          ? { name, value: entry.value }
+          : { name, value: entry.value, properties },
+      );
     }
   }
   const header = encodeBaggage(pairs);
@@ -215,7 +222,10 @@ function singleHeader(value: string | string[] | undefined, name: string): strin
 }
 
 function sentTwice(name: string): DContextError {
-  return new DContextError('DECODE_FAILED', `the '${name}' header was sent more than once; send it once`);
+  return new DContextError(
+    'DECODE_FAILED',
+    `the '${name}' header was sent more than once; send it once`,
+  );
 }
 
 function asError(
@@ -230,6 +240,7 @@ function asError(
 
 /** Nothing to send: no scope name, no value, nothing forwarded from upstream. */
 function isEmpty(sent: Snapshot): boolean {
-  return sent[OPAQUE] === null && sent.scopeChain.length === 0 && sent.entries().next().done === true;
+  return (
+    sent[OPAQUE] === null && sent.scopeChain.length === 0 && sent.entries().next().done === true
+  );
 }
-
