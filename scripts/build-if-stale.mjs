@@ -22,6 +22,8 @@ const outputs = [
   'worker.cjs',
   'worker.d.ts',
   'worker.d.cts',
+  'otel.js',
+  'otel.cjs',
 ].map((f) => join('dist', f));
 
 const mtimes = (path) =>

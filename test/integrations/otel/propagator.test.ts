@@ -351,7 +351,7 @@ describe('extract', () => {
       ).not.toThrow();
     });
 
-    it('10,000 generated context and baggage headers: never a throw, only DContextErrors, and what is taken passes the keys' checks', () => {
+    it("10,000 generated context and baggage headers: never a throw, only DContextErrors, and what is taken passes the keys' checks", () => {
       const { propagator, errors } = make({ accept: 'all' });
       const valid = good();
       const header = fc.oneof(
