@@ -1,16 +1,19 @@
 /**
  * Spans parent right through a worker hop: the active span crosses with the context into a
- * worker started by `spawnWithContext` and with each `postWithContext` message, both ways, and a
+ * worker started by `spawnWithContext`, with each `postWithContext` message (both ways) and each
+ * `runWithContext` pool task, and a
  * worker that does not load dcontext/otel is not disturbed by it. The workers run the built
  * package (see test/worker/support/built.ts).
  */
 import type { Worker } from 'node:worker_threads';
 import { trace } from '@opentelemetry/api';
+import { Piscina } from 'piscina';
 import { afterAll, describe, expect, it } from 'vitest';
 import { get, initialize, RegistryBuilder, scope, set } from '../../../src/index.js';
 import {
   onMessageWithContext,
   postWithContext,
+  runWithContext,
   spawnWithContext,
 } from '../../../src/worker/index.js';
 import { assertBuilt } from '../../worker/support/built.js';
@@ -134,5 +137,42 @@ describe('spans across worker threads', () => {
     );
     expect(await answer).toEqual({ n: 1, rid: 'r-plain' });
     expect(get(requestId)).toBeUndefined();
+  });
+
+  it("60 interleaved pool tasks (runWithContext): each task's span parents to its submitter's span", async () => {
+    const pool = new Piscina({
+      filename: fixture('span-pool-task.mjs').href,
+      minThreads: 2,
+      maxThreads: 2,
+      concurrentTasksPerWorker: 4,
+    });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, n) =>
+          tracer.startActiveSpan(`submit-${n}`, (span) =>
+            scope('request', async () => {
+              set(requestId, `r-${n}`);
+              await sleep(Math.random() * 5);
+              const result = await runWithContext<SpanIds & { n: number; rid: string }>(pool, {
+                n,
+                delay: Math.random() * 5,
+              });
+              span.end();
+              return { n, sender: idsOf(span), result };
+            }),
+          ),
+        ),
+      );
+      const mismatches = results.filter(
+        ({ n, sender, result }) =>
+          result.n !== n ||
+          result.rid !== `r-${n}` ||
+          result.traceId !== sender.traceId ||
+          result.parentSpanId !== sender.spanId,
+      );
+      expect(mismatches).toEqual([]);
+    } finally {
+      await pool.destroy();
+    }
   });
 });
