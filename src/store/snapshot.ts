@@ -1,3 +1,4 @@
+import { runtime } from '../internal/runtime.js';
 import type { KeyRef, ValueRead, ValueWritten } from '../registry/context-key.js';
 import { currentRegistry, requireDefinition } from '../registry/registry.js';
 import { fitToRegistry, putEntry } from './deferred-entries.js';
@@ -40,7 +41,10 @@ export class Snapshot {
   readonly [CHAIN]: ChainNode | null;
   /** @internal entries from the wire this process cannot decode, forwarded unchanged. */
   readonly [OPAQUE]: readonly OpaqueEntry[] | null;
-  /** @internal the captured scope's context of another system (see `Frame.foreign`), or null. */
+  /**
+   * @internal the captured scope's context of another system (see `Frame.foreign`): null when it
+   * had none, undefined when none was captured (a snapshot from the wire, `Snapshot.empty()`).
+   */
   readonly [FOREIGN]: unknown;
 
   /** @internal use `snapshot()`, `Snapshot.empty()` or `deserialize()`. */
@@ -48,7 +52,7 @@ export class Snapshot {
     values: unknown[],
     chain: ChainNode | null,
     opaque: readonly OpaqueEntry[] | null,
-    foreign: unknown = null,
+    foreign: unknown = undefined,
   ) {
     this[VALUES] = values;
     this[CHAIN] = chain;
@@ -126,7 +130,14 @@ export function captureFrame(frame: Frame): Snapshot {
   return new Snapshot(frame.values, frame.chain, frame.opaque, frame.foreign);
 }
 
-/** A new frame holding `snapshot`'s values, scope chain and foreign context (re-entering it). */
+/**
+ * A new frame holding `snapshot`'s values and scope chain (re-entering it), and the foreign
+ * context it captured; a snapshot that captured none (one from the wire) keeps the active async
+ * scope's, so entering a received context inside an OpenTelemetry span stays in that span.
+ */
 export function frameOfSnapshot(snapshot: Snapshot): Frame {
-  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], snapshot[FOREIGN]);
+  const captured = snapshot[FOREIGN];
+  const foreign =
+    captured !== undefined ? captured : (runtime.als.getStore() ?? runtime.root).foreign;
+  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], foreign);
 }

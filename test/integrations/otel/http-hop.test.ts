@@ -24,8 +24,10 @@ import {
   RegistryBuilder,
   scope,
   scopeChain,
+  serializeToString,
   set,
 } from '../../../src/index.js';
+import { httpContext } from '../../../src/integrations/http/index.js';
 import { finished, parentOf, setUpOtel, sleep } from './support.js';
 
 const builder = new RegistryBuilder();
@@ -198,6 +200,42 @@ describe('through a real HTTP hop', () => {
     expect(status).toBe(200);
     expect(seen).toMatchObject({ tenant: 'only-baggage', chain: ['back'] });
     expect(seen.rid).toBeUndefined();
+  });
+
+  it("dcontext/http's ingress inside an instrumented server: the handler's spans parent to the server span, the header's values are read", async () => {
+    exporter.reset();
+    // As @opentelemetry/instrumentation-http wraps a listener: extract, a server span, context.with.
+    const listener = httpContext(
+      (_req, res) => {
+        const child = tracer.startSpan('handler-work');
+        child.end();
+        res.end(JSON.stringify({ rid: get(requestId), chain: scopeChain() }));
+      },
+      { name: 'ingress', accept: 'all', header: 'x-upstream' },
+    );
+    const instrumented = http.createServer((req, res) => {
+      const span = tracer.startSpan('instrumented-server');
+      res.on('finish', () => span.end());
+      context.with(trace.setSpan(ROOT_CONTEXT, span), () => listener(req, res));
+    });
+    instrumented.listen(0, '127.0.0.1');
+    await once(instrumented, 'listening');
+    try {
+      const header = scope('caller', () => {
+        set(requestId, 'r-ingress');
+        return serializeToString();
+      });
+      const { seen } = await rawGet((instrumented.address() as AddressInfo).port, {
+        'x-upstream': header,
+      });
+      expect(seen).toEqual({ rid: 'r-ingress', chain: ['caller', 'ingress'] });
+      await sleep(5);
+      expect(parentOf(finished(exporter, 'handler-work'))).toBe(
+        finished(exporter, 'instrumented-server').spanContext().spanId,
+      );
+    } finally {
+      instrumented.close();
+    }
   });
 
   it('300 concurrent interleaved requests with random delays: every answer carries its own values and trace, zero mismatches', async () => {

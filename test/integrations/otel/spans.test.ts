@@ -9,11 +9,14 @@ import { describe, expect, it } from 'vitest';
 import {
   bind,
   bindEmitter,
+  deserialize,
   get,
   initialize,
   RegistryBuilder,
+  Snapshot,
   scope,
   scopeChain,
+  serializeToString,
   set,
   snapshot,
   withContext,
@@ -107,6 +110,21 @@ describe('spans through dcontext scopes', () => {
     expect(later.bound()).toEqual([later.span, 'r-snap']);
     context.with(ROOT_CONTEXT, () => emitter.emit('go'));
     expect(await later.fromEmitter).toEqual([later.span, 'r-snap']);
+  });
+
+  it('a context from the wire, entered inside a span, stays in that span; one captured in-process restores its own', async () => {
+    const fromWire = deserialize(scope('upstream', () => serializeToString()));
+    const capturedOutside = scope('idle', () => snapshot());
+    await tracer.startActiveSpan('server', async (server) => {
+      await withContext(fromWire, async () => {
+        await sleep(1);
+        expect(trace.getActiveSpan()).toBe(server);
+        expect(scopeChain()).toEqual(['upstream']);
+      });
+      expect(withContext(capturedOutside, () => trace.getActiveSpan())).toBeUndefined();
+      expect(withContext(Snapshot.empty(), () => trace.getActiveSpan())).toBe(server);
+      server.end();
+    });
   });
 
   it('200 concurrent requests with random delays: every child span parents to its own request, zero mismatches', async () => {
