@@ -4,36 +4,26 @@
  * other code. Composes with `W3CTraceContextPropagator` and `W3CBaggagePropagator` in a
  * `CompositePropagator` (put it after the baggage propagator: see `injectBaggage`).
  */
-import {
-  type Context,
-  propagation,
-  type TextMapGetter,
-  type TextMapPropagator,
-  type TextMapSetter,
-} from '@opentelemetry/api';
+import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import {
   snapshot as currentSnapshot,
-  DContextError,
+  type DContextError,
   deserialize,
-  isDContextError,
   isInitialized,
-  Snapshot,
+  type Snapshot,
   serializeToString,
 } from '../../index.js';
 import { OPAQUE } from '../../store/snapshot.js';
 import { activeContext, snapshotIn, withSnapshot } from './active-context.js';
-import { type BaggagePair, encodeBaggage, parseBaggage } from './baggage.js';
-import { baggageKeys } from './baggage-keys.js';
+import { BAGGAGE_HEADER, injectBaggage, takeBaggage } from './baggage-bridge.js';
+import { asError, singleHeader } from './header-errors.js';
 import { installOtelHooks } from './hooks.js';
 import {
   type DContextPropagatorOptions,
   decodeOptions,
-  inKeyList,
   type ResolvedPropagator,
   resolvePropagator,
 } from './propagator-options.js';
-
-const BAGGAGE_HEADER = 'baggage';
 
 /**
  * Carries the dcontext context in the `x-dcontext` header (the wire format, bounded by `accept`
@@ -99,7 +89,8 @@ export class DContextPropagator implements TextMapPropagator {
     for (const error of dropped) this.#report(error);
     if (options.accept === 'none') return context;
     if (options.baggage) {
-      received = this.#withBaggage(received, getter.get(carrier, BAGGAGE_HEADER));
+      const header = getter.get(carrier, BAGGAGE_HEADER);
+      received = takeBaggage(received, header, options.accept, (error) => this.#report(error));
     }
     return received === undefined ? context : withSnapshot(context, received);
   }
@@ -107,41 +98,6 @@ export class DContextPropagator implements TextMapPropagator {
   /** The headers this propagator may write. */
   fields(): string[] {
     return this.#options.baggage ? [this.#options.header, BAGGAGE_HEADER] : [this.#options.header];
-  }
-
-  /**
-   * `received` with the accepted bridged keys the baggage header holds. The context header wins:
-   * a key it set is not taken from baggage. A value the key's `validate` refuses is reported
-   * and skipped.
-   */
-  #withBaggage(
-    received: Snapshot | undefined,
-    value: string | string[] | undefined,
-  ): Snapshot | undefined {
-    const keys = baggageKeys();
-    if (keys.length === 0 || value === undefined) return received;
-    const entries = parseBaggage(Array.isArray(value) ? value.join(',') : value);
-    let result = received;
-    for (const { key, name } of keys) {
-      const entry = entries.get(name);
-      if (entry === undefined || received?.has(key) === true) continue;
-      if (!inKeyList(this.#options.accept, key)) {
-        this.#report(
-          new DContextError(
-            'NOT_ACCEPTED',
-            `'${key}' arrived in baggage '${name}' but accept does not name it; it was dropped`,
-            key,
-          ),
-        );
-        continue;
-      }
-      try {
-        result = (result ?? Snapshot.empty()).with(key, entry);
-      } catch (error) {
-        this.#report(asError(error, `baggage '${name}' is not a usable '${key}'`));
-      }
-    }
-    return result;
   }
 
   #report(error: DContextError): void {
@@ -166,76 +122,6 @@ function snapshotToSend(context: Context): Snapshot {
   const carried = snapshotIn(context);
   if (carried !== undefined && carried !== snapshotIn(activeContext())) return carried;
   return currentSnapshot();
-}
-
-/**
- * Writes the bridged keys that have a string value into `baggage`, after OpenTelemetry's own
- * entries of `context`: the header is rewritten whole (a `W3CBaggagePropagator` before this one
- * in a composite wrote those entries only). Nothing is written when no bridged key has a value,
- * so OpenTelemetry's header is then left as it is. On a name in both, the dcontext value wins.
- */
-function injectBaggage(
-  options: ResolvedPropagator,
-  context: Context,
-  sent: Snapshot,
-  carrier: unknown,
-  setter: TextMapSetter,
-): void {
-  const pairs: BaggagePair[] = [];
-  for (const { key, name } of baggageKeys()) {
-    if (!inKeyList(options.send, key)) continue;
-    let value: unknown;
-    try {
-      value = sent.has(key) ? sent.get(key) : undefined;
-    } catch {
-      continue; // an entry from upstream that does not decode: not sent
-    }
-    if (typeof value === 'string') pairs.push({ name, value });
-  }
-  if (pairs.length === 0) return;
-  const own = propagation.getBaggage(context);
-  if (own !== undefined) {
-    for (const [name, entry] of own.getAllEntries()) {
-      const properties = entry.metadata?.toString();
-      pairs.push(
-        properties === undefined
-          ? { name, value: entry.value }
-          : { name, value: entry.value, properties },
-      );
-    }
-  }
-  const header = encodeBaggage(pairs);
-  if (header !== undefined) setter.set(carrier, BAGGAGE_HEADER, header);
-}
-
-/** A header sent once; a repeat (an array, or values Node joined with ', ') is refused. */
-function singleHeader(value: string | string[] | undefined, name: string): string | undefined {
-  let text = value;
-  if (Array.isArray(text)) {
-    if (text.length > 1) throw sentTwice(name);
-    text = text[0];
-  }
-  if (typeof text !== 'string') return undefined;
-  // A context header holds base64 only: a comma means two were joined.
-  if (text.includes(',')) throw sentTwice(name);
-  return text;
-}
-
-function sentTwice(name: string): DContextError {
-  return new DContextError(
-    'DECODE_FAILED',
-    `the '${name}' header was sent more than once; send it once`,
-  );
-}
-
-function asError(
-  error: unknown,
-  what: string,
-  code: 'DECODE_FAILED' | 'ENCODE_FAILED' = 'DECODE_FAILED',
-): DContextError {
-  if (isDContextError(error)) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new DContextError(code, `${what}: ${detail}`, undefined, { cause: error });
 }
 
 /** Nothing to send: no scope name, no value, nothing forwarded from upstream. */
