@@ -18,6 +18,7 @@ import { contextOf } from './active-context.js';
 /** Bounds a received trace state (W3C allows 32 members of 256 bytes). */
 const MAX_TRACE_STATE = 8192;
 
+/** The bridge `dcontext/otel` installs on the runtime (see `installOtelHooks`). */
 export const spanContextBridge: ForeignBridge = {
   toCarrier(foreign: unknown): unknown {
     const context = contextOf(foreign);
