@@ -6,7 +6,7 @@
  */
 import { type ForeignBridge, runtime } from '../internal/runtime.js';
 import { foreignChildFrame, frameFrom } from './frame.js';
-import { CHAIN, FOREIGN, OPAQUE, type Snapshot, VALUES } from './snapshot.js';
+import { CHAIN, OPAQUE, type Snapshot, VALUES } from './snapshot.js';
 
 // Read once: the ALS instance never changes for the life of the process.
 const als = runtime.als;
@@ -43,11 +43,6 @@ export function runInSnapshotWithForeign<A extends unknown[], R>(
 ): R {
   const frame = frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], foreign);
   return als.run(frame, () => fn.apply(thisArg, args));
-}
-
-/** The foreign context `snapshot` captured, or null. */
-export function snapshotForeign(snapshot: Snapshot): unknown {
-  return snapshot[FOREIGN];
 }
 
 /**
