@@ -22,6 +22,8 @@ const outputs = [
   'worker.cjs',
   'worker.d.ts',
   'worker.d.cts',
+  'bullmq.js',
+  'bullmq.cjs',
 ].map((f) => join('dist', f));
 
 const mtimes = (path) =>

@@ -37,6 +37,7 @@ dcontext
       outside: dcontext.get(requestId) ?? null,
       ...inScope,
       viaWorker: await viaWorker,
+      messaging: { bullmq: typeof bullmq.withJobContext },
     };
     console.log(JSON.stringify(result));
   });
@@ -47,6 +48,7 @@ import * as dcontext from 'dcontext';
 import * as worker from 'dcontext/worker';
 import * as log from 'dcontext/log';
 import * as http from 'dcontext/http';
+import * as bullmq from 'dcontext/bullmq';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -56,6 +58,7 @@ const dcontext = require('dcontext');
 const worker = require('dcontext/worker');
 const log = require('dcontext/log');
 const http = require('dcontext/http');
+const bullmq = require('dcontext/bullmq');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;
