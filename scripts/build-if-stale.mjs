@@ -24,6 +24,8 @@ const outputs = [
   'worker.d.cts',
   'bullmq.js',
   'bullmq.cjs',
+  'nats.js',
+  'nats.cjs',
 ].map((f) => join('dist', f));
 
 const mtimes = (path) =>

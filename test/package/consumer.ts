@@ -37,7 +37,7 @@ dcontext
       outside: dcontext.get(requestId) ?? null,
       ...inScope,
       viaWorker: await viaWorker,
-      messaging: { bullmq: typeof bullmq.withJobContext },
+      messaging: { bullmq: typeof bullmq.withJobContext, nats: typeof nats.handleWithContext },
     };
     console.log(JSON.stringify(result));
   });
@@ -49,6 +49,7 @@ import * as worker from 'dcontext/worker';
 import * as log from 'dcontext/log';
 import * as http from 'dcontext/http';
 import * as bullmq from 'dcontext/bullmq';
+import * as nats from 'dcontext/nats';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -59,6 +60,7 @@ const worker = require('dcontext/worker');
 const log = require('dcontext/log');
 const http = require('dcontext/http');
 const bullmq = require('dcontext/bullmq');
+const nats = require('dcontext/nats');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;

@@ -116,6 +116,10 @@ describe('the packed package', () => {
       'dist/bullmq.cjs',
       'dist/bullmq.d.ts',
       'dist/bullmq.d.cts',
+      'dist/nats.js',
+      'dist/nats.cjs',
+      'dist/nats.d.ts',
+      'dist/nats.d.cts',
       'dist/cli.js',
       'docs/usage-guide.md',
       'examples/demo.ts',
@@ -181,15 +185,15 @@ describe('the installed package, used as a user would', () => {
     outgoing: ['x-dcontext'],
     viaWorker: { message: 'ping', requestId: 'req-1', scopeChain: ['request'] },
     // The messaging subpaths load without their peers (bullmq, nats) installed.
-    messaging: { bullmq: 'function' },
+    messaging: { bullmq: 'function', nats: 'function' },
   };
 
-  it('imports dcontext and every subpath (worker, log, http, bullmq) and dcontext/package.json from ESM', async () => {
+  it('imports dcontext and every subpath (worker, log, http, bullmq, nats) and dcontext/package.json from ESM', async () => {
     writeFileSync(join(consumer, 'esm.mjs'), esm);
     expect(await node('esm.mjs')).toMatchObject(expected);
   });
 
-  it('requires dcontext and every subpath (worker, log, http, bullmq) and dcontext/package.json from CommonJS', async () => {
+  it('requires dcontext and every subpath (worker, log, http, bullmq, nats) and dcontext/package.json from CommonJS', async () => {
     writeFileSync(join(consumer, 'cjs.cjs'), cjs);
     expect(await node('cjs.cjs')).toMatchObject(expected);
   });

@@ -5,8 +5,8 @@
  */
 import type { FlowJob, FlowOpts, JobNode, JobsOptions } from 'bullmq';
 import { currentContext } from '../delivery/send.js';
-import type { SendOptions } from '../delivery/types.js';
 import { describe, invalid } from '../http/check.js';
+import type { JobSendOptions } from './types.js';
 import { JOB_OPTION } from './types.js';
 
 /** What `addWithContext` and `addBulkWithContext` need of a BullMQ `Queue`. */
@@ -41,7 +41,7 @@ export async function addWithContext<Q extends QueueLike>(
   name: Parameters<Q['add']>[0],
   data: Parameters<Q['add']>[1],
   opts?: JobsOptions,
-  options?: SendOptions,
+  options?: JobSendOptions,
 ): Promise<Awaited<ReturnType<Q['add']>>> {
   const context = currentContext(options, 'addWithContext');
   const added = queue.add(name, data, withContextOption(opts, context, 'addWithContext'));
@@ -58,7 +58,7 @@ export async function addWithContext<Q extends QueueLike>(
 export async function addBulkWithContext<Q extends QueueLike>(
   queue: Q,
   jobs: Parameters<Q['addBulk']>[0],
-  options?: SendOptions,
+  options?: JobSendOptions,
 ): Promise<Awaited<ReturnType<Q['addBulk']>>> {
   if (!Array.isArray(jobs)) {
     throw invalid(`addBulkWithContext takes a list of jobs (got ${describe(jobs)})`);
@@ -92,7 +92,7 @@ export async function addFlowWithContext<P extends FlowProducerLike>(
   flowProducer: P,
   flow: FlowJob,
   opts?: FlowOpts,
-  options?: SendOptions,
+  options?: JobSendOptions,
 ): Promise<JobNode> {
   if (typeof flow !== 'object' || flow === null) {
     throw invalid(`addFlowWithContext takes a flow (got ${describe(flow)})`);
@@ -111,7 +111,7 @@ export async function addFlowWithContext<P extends FlowProducerLike>(
  *   opts: jobOptionsWithContext({ attempts: 2 }),
  * });
  */
-export function jobOptionsWithContext(opts?: JobsOptions, options?: SendOptions): JobsOptions {
+export function jobOptionsWithContext(opts?: JobsOptions, options?: JobSendOptions): JobsOptions {
   const context = currentContext(options, 'jobOptionsWithContext');
   return withContextOption(opts, context, 'jobOptionsWithContext');
 }
