@@ -157,9 +157,9 @@ export async function deliver<M extends MsgLike>(
     const settle = (how: 'ack' | 'nak' | 'term'): void => {
       if (settlement?.state !== 'open') return;
       try {
-        const v = view as unknown as { ack(): void; nak(): void; term(reason?: string): void };
-        if (how === 'term') v.term('dcontext: the message context cannot be read');
-        else v[how]();
+        const v = view as unknown as { ack(): void; nak(): void; term(): void };
+        // term() without a reason: servers before 2.11 leave a '+TERM reason' message pending.
+        v[how]();
       } catch (error) {
         handling.fail(error, msg);
       }

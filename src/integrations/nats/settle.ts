@@ -18,6 +18,20 @@ export function isSettleable(msg: object): msg is MsgLike & Settleable {
   return typeof m.ack === 'function' && typeof m.nak === 'function' && typeof m.term === 'function';
 }
 
+/**
+ * Whether the connection `msg` came on is closed. Reads nats.js internals (a `JsMsg` holds its
+ * core message, which holds its protocol handler); a client without them counts as open.
+ */
+function connectionClosed(msg: object): boolean {
+  const publisher = (msg as { msg?: { publisher?: { isClosed?: () => unknown } } }).msg?.publisher;
+  return typeof publisher?.isClosed === 'function' && publisher.isClosed() === true;
+}
+
+/** The error reported when a settle could not go out. */
+class ClosedConnection extends Error {
+  override readonly name = 'ClosedConnectionError';
+}
+
 /** One delivery's settle state and the hooks its settle started. */
 export class Settlement<M extends MsgLike> {
   /** `'open'` until the first settle call; `'failed'` when that call threw: no hooks ever. */
@@ -33,8 +47,12 @@ export class Settlement<M extends MsgLike> {
     private readonly track: ((done: Promise<void>) => void) | undefined,
   ) {}
 
-  /** Calls `settle` if this is the first settle; starts the hooks when it succeeds. */
-  run<R>(outcome: SettleOutcome, msg: M, settle: () => R): R {
+  /**
+   * Calls `settle` if this is the first settle; starts the hooks when it succeeded: it did not
+   * throw and the message's connection is open (nats.js writes ack/nak/term without waiting and
+   * without an error on a closed connection: the settle is then lost, and so are the hooks).
+   */
+  run<R>(outcome: SettleOutcome, msg: M, original: object, settle: () => R): R {
     if (this.state !== 'open') return settle(); // nats.js ignores repeats; so do the hooks
     let result: R;
     try {
@@ -42,6 +60,15 @@ export class Settlement<M extends MsgLike> {
     } catch (error) {
       this.state = 'failed';
       throw error;
+    }
+    if (connectionClosed(original)) {
+      this.state = 'failed';
+      this.report(
+        new ClosedConnection(
+          `the ${outcome} of a message on '${msg.subject}' was not sent: its connection is closed`,
+        ),
+      );
+      return result;
     }
     this.state = 'settled';
     this.startHooks(outcome, msg);
@@ -100,9 +127,9 @@ export function settlingView<M extends MsgLike>(
   if (settlement === undefined && respond === undefined) return msg;
   const view = Object.create(msg) as M & Settleable & { respond?: unknown };
   if (settlement !== undefined && isSettleable(msg)) {
-    view.ack = () => settlement.run('ack', view, () => msg.ack());
-    view.nak = (millis?: number) => settlement.run('nak', view, () => msg.nak(millis));
-    view.term = (reason?: string) => settlement.run('term', view, () => msg.term(reason));
+    view.ack = () => settlement.run('ack', view, msg, () => msg.ack());
+    view.nak = (millis?: number) => settlement.run('nak', view, msg, () => msg.nak(millis));
+    view.term = (reason?: string) => settlement.run('term', view, msg, () => msg.term(reason));
     const ackAck = msg.ackAck;
     if (typeof ackAck === 'function') {
       view.ackAck = (opts) => settlement.confirm(view, () => ackAck.call(msg, opts));

@@ -22,10 +22,13 @@ export function prefix(what: string): string {
   return `dctest.${what}.${randomUUID().slice(0, 8)}`;
 }
 
+/** The stream name `streamWithConsumer` gives the subject. */
+export const streamOf = (subject: string) => subject.replace(/\./g, '_').toUpperCase();
+
 /** A stream on `<subject>.>` and a durable pull consumer on it; deleted by the returned cleanup. */
 export async function streamWithConsumer(nc: NatsConnection, subject: string, ackWaitMs = 30_000) {
   const jsm = await jetstreamManager(nc);
-  const stream = subject.replace(/\./g, '_').toUpperCase();
+  const stream = streamOf(subject);
   await jsm.streams.add({ name: stream, subjects: [`${subject}.>`] });
   await jsm.consumers.add(stream, {
     durable_name: 'worker',
