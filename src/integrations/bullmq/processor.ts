@@ -41,7 +41,7 @@ export function withJobContext<J extends JobLike = Job, A extends unknown[] = []
       receiver,
       input,
       job,
-      `the context of job in queue '${job.queueName}'`,
+      () => `the context of job in queue '${job.queueName}'`,
     );
     if (!inbound.ok && fail) throw inbound.error satisfies DContextError;
     const snapshot = inbound.ok ? inbound.snapshot : Snapshot.empty();

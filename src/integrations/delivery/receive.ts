@@ -28,7 +28,13 @@ export interface Receiver<T> {
   readonly onError: (error: DContextError, item: T) => void;
   /** Where warnings come from, for the default `onError`: `'bullmq'`, `'nats'`. */
   readonly source: string;
+  /** `deserialize`'s options, made once; dropped entries go to {@link droppedSink}. */
+  readonly decode: DeserializeOptions;
 }
+
+// Where the entries `deserialize` drops go, during the one synchronous call of readInbound that
+// is running (eager decoding reports them before it returns): the options are made once.
+let droppedSink: DContextError[] = [];
 
 /** By default each error code warns once per process and integration. */
 const warned = new Set<string>();
@@ -59,11 +65,18 @@ export function resolveReceiver<T>(
     object.onError,
     `${door} option onError`,
   );
+  const accept = keyListOption(object.accept, 'all', `${door} option accept`);
   return {
-    accept: keyListOption(object.accept, 'all', `${door} option accept`),
+    accept,
     verifyKeys,
     onError: onError ?? ((error) => warnOnce(source, error)),
     source,
+    decode: {
+      accept,
+      onDecodeError: 'throw',
+      onDroppedEntry: (error) => droppedSink.push(error),
+      ...(verifyKeys === undefined ? {} : { verifyKeys }),
+    },
   };
 }
 
@@ -123,27 +136,31 @@ export function readInbound<T>(
   receiver: Receiver<T>,
   input: unknown,
   item: T,
-  what: string,
+  what: string | (() => string),
 ): Inbound {
   if (input === undefined || input === null || input === '') {
     return { ok: true, snapshot: Snapshot.empty() };
   }
+  const describeInput = () => (typeof what === 'string' ? what : what());
   const dropped: DContextError[] = [];
   try {
     if (typeof input !== 'string') {
-      throw new DContextError('DECODE_FAILED', `${what} is not a string (got ${describe(input)})`);
+      throw new DContextError(
+        'DECODE_FAILED',
+        `${describeInput()} is not a string (got ${describe(input)})`,
+      );
     }
-    const options: DeserializeOptions = {
-      accept: receiver.accept,
-      onDecodeError: 'throw',
-      onDroppedEntry: (error) => dropped.push(error),
-      ...(receiver.verifyKeys === undefined ? {} : { verifyKeys: receiver.verifyKeys }),
-    };
-    const snapshot = deserialize(input, options);
+    let snapshot: Snapshot;
+    droppedSink = dropped;
+    try {
+      snapshot = deserialize(input, receiver.decode);
+    } finally {
+      droppedSink = [];
+    }
     for (const error of dropped) report(receiver, error, item);
     return { ok: true, snapshot: receiver.accept === 'none' ? Snapshot.empty() : snapshot };
   } catch (thrown) {
-    const error = asContextError(thrown, what);
+    const error = asContextError(thrown, describeInput());
     report(receiver, error, item);
     return { ok: false, error };
   }

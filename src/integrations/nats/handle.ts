@@ -97,7 +97,7 @@ function chain<M extends MsgLike>(
 function replyWithContext(
   msg: MsgLike,
 ): ((data?: Payload, opts?: { headers?: MsgHdrs }) => unknown) | undefined {
-  const asked = msg.headers?.has(REPLY_HEADER) === true ? msg.headers.get(REPLY_HEADER) : undefined;
+  const asked = msg.headers?.values(REPLY_HEADER)[0];
   const original = (msg as { respond?: (data?: Payload, opts?: object) => unknown }).respond;
   if (asked === undefined || typeof original !== 'function') return undefined;
   let header: string;
@@ -132,26 +132,28 @@ export async function deliver<M extends MsgLike>(
 ): Promise<void> {
   let input: string | undefined;
   let refused = false;
+  const what = () => `the context of a message on '${msg.subject}'`;
   try {
     input = contextHeaderOf(msg, handling.header);
   } catch (error) {
-    report(
-      handling.receiver,
-      asContextError(error, `the context of a message on '${msg.subject}'`),
-      msg,
-    );
+    report(handling.receiver, asContextError(error, what()), msg);
     refused = true;
   }
   const inbound = refused
     ? { ok: false as const }
-    : readInbound(handling.receiver, input, msg, `the context of a message on '${msg.subject}'`);
+    : readInbound(handling.receiver, input, msg, what);
   const snapshot = inbound.ok ? inbound.snapshot : Snapshot.empty();
   const settleable = isSettleable(msg);
 
   await runFresh(snapshot, `nats:${msg.subject}`, async () => {
-    const inContext = bind((fn: () => Promise<void>) => fn());
+    // Only a JetStream message can be settled: a core one needs no settlement (nor its closure).
     const settlement = settleable
-      ? new Settlement<M>(handling.options, inContext, (error) => handling.fail(error, msg), track)
+      ? new Settlement<M>(
+          handling.options,
+          bind((fn: () => Promise<void>) => fn()),
+          (error) => handling.fail(error, msg),
+          track,
+        )
       : undefined;
     const view = settlingView(msg, settlement, replyWithContext(msg));
     const settle = (how: 'ack' | 'nak' | 'term'): void => {
@@ -170,7 +172,8 @@ export async function deliver<M extends MsgLike>(
     } else {
       let failed = false;
       try {
-        await chain(handling.use, handler, view);
+        if (handling.use.length === 0) await handler(view);
+        else await chain(handling.use, handler, view);
       } catch (error) {
         failed = true;
         handling.fail(error, msg);

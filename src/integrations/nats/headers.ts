@@ -68,9 +68,8 @@ export function contextHeaders(headers?: MsgHdrs, options?: NatsSendOptions): Ms
  * than once (two senders, or a forwarded message with a header added).
  */
 export function contextHeaderOf(msg: MsgLike, header: string): string | undefined {
-  const headers = msg.headers;
-  if (headers === undefined || !headers.has(header)) return undefined;
-  const values = headers.values(header);
+  const values = msg.headers?.values(header);
+  if (values === undefined || values.length === 0) return undefined;
   if (values.length > 1) {
     throw new DContextError(
       'DECODE_FAILED',
