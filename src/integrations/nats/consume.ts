@@ -26,6 +26,11 @@ export interface ContextConsumer {
   drain(options?: { readonly timeout?: number }): Promise<boolean>;
   /** How many deliveries (handler or hooks) are in flight. */
   readonly inFlight: number;
+  /**
+   * Settles when the consumer stops pulling: resolves after `drain()`, rejects with the error
+   * that ended the consumer's message iterator (a deleted consumer, a closed connection).
+   */
+  readonly closed: Promise<void>;
 }
 
 /**
@@ -87,7 +92,10 @@ export async function consumeWithContext(
     }
   })();
 
+  // Awaited by drain() and by whoever awaits `closed`; never an unhandled rejection.
+  loop.catch(() => {});
   return {
+    closed: loop,
     get inFlight() {
       return inFlight.size;
     },
@@ -98,7 +106,7 @@ export async function consumeWithContext(
         timer = setTimeout(() => resolve(false), timeout);
       });
       const finished = (async () => {
-        await loop;
+        await loop.catch(() => {});
         while (inFlight.size > 0) await Promise.all(inFlight);
         return true as const;
       })();

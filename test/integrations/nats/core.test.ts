@@ -335,3 +335,44 @@ describe('bad contexts on core messages', () => {
     },
   );
 });
+
+describe('accept and signatures on NATS', () => {
+  it('drops the entries a handler does not accept (NOT_ACCEPTED) and refuses an unsigned context with verifyKeys', async () => {
+    const subject = prefix('accept');
+    const key = 'a-signing-key-of-32-bytes-length';
+    const seen: unknown[] = [];
+    const reported: string[] = [];
+    const onError = (error: unknown) => {
+      const e = error as DContextError;
+      reported.push(`${e.code}${e.key === undefined ? '' : ` ${e.key}`}`);
+    };
+    const accepting = handleWithContext(
+      async () => void seen.push(['accept', tryGet(requestId), tryGet(tenant)]),
+      { accept: [requestId], onError },
+    );
+    const verifying = handleWithContext(async () => void seen.push(['verify', tryGet(requestId)]), {
+      verifyKeys: [key],
+      onError,
+    });
+    const subs = [
+      await subscribe(`${subject}.accept`, accepting),
+      await subscribe(`${subject}.verify`, verifying),
+    ];
+    scope('request', () => {
+      set(requestId, 'r-1');
+      set(tenant, 'acme');
+      publishWithContext(nc, `${subject}.accept`, '');
+      publishWithContext(nc, `${subject}.verify`, '');
+      publishWithContext(nc, `${subject}.verify`, '', undefined, { signingKey: key });
+    });
+    await nc.flush();
+    await sleep(100);
+    for (const sub of subs) sub.unsubscribe();
+    expect(seen).toEqual([
+      ['accept', 'r-1', undefined],
+      ['verify', undefined],
+      ['verify', 'r-1'],
+    ]);
+    expect(reported).toEqual(['NOT_ACCEPTED tenant', 'BAD_SIGNATURE']);
+  });
+});

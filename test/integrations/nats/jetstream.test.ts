@@ -395,3 +395,27 @@ describe('handleWithContext on a JetStream consumer you drive yourself', () => {
     expect(events).toEqual(['handled r-next', 'afterAck r-next']);
   });
 });
+
+describe('consumeWithContext arguments and the end of a consumer', () => {
+  it('refuses arguments that mean nothing with INVALID_ARGUMENT', async () => {
+    const { consumer } = await setup('args');
+    const bad = [
+      () => consumeWithContext({} as never, async () => {}),
+      () => consumeWithContext(consumer, 'handler' as never),
+      () => consumeWithContext(consumer, async () => {}, { concurrency: 0 }),
+      () => consumeWithContext(consumer, async () => {}, { concurrency: 1.5 }),
+      () =>
+        consumeWithContext(consumer, async () => {}, { consume: { callback: () => {} } as never }),
+      () => consumeWithContext(consumer, async () => {}, { afterNak: 'x' as never }),
+    ];
+    for (const make of bad)
+      await expect(make()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('closed resolves after drain', async () => {
+    const { consumer } = await setup('closed');
+    const running = await consumeWithContext(consumer, async () => {});
+    expect(await running.drain()).toBe(true);
+    await expect(running.closed).resolves.toBeUndefined();
+  });
+});
