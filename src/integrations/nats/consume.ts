@@ -72,18 +72,22 @@ export async function consumeWithContext(
   }
 
   const inFlight = new Set<Promise<void>>();
+  let freed: (() => void) | undefined;
+  // Deliveries and the hooks of late settles (after their handler returned) alike: each frees a
+  // slot when it ends.
   const track = (done: Promise<void>): void => {
     inFlight.add(done);
-    void done.finally(() => inFlight.delete(done));
+    void done.finally(() => {
+      inFlight.delete(done);
+      freed?.();
+    });
   };
-  let freed: (() => void) | undefined;
   const messages = await consumer.consume(consumeOptions);
   const loop = (async () => {
     for await (const msg of messages) {
       // Promises made here would inherit this loop's context: deliver() starts from an empty one.
       const done = deliver(handling, handler, msg, track);
       track(done);
-      void done.finally(() => freed?.());
       while (inFlight.size >= concurrency) {
         await new Promise<void>((resolve) => {
           freed = resolve;

@@ -3,7 +3,7 @@
  * scope, the middleware, the handler, then the settle and its hooks.
  */
 import type { Msg, MsgHdrs, Payload } from '@nats-io/nats-core';
-import { bind, isDContextError, Snapshot } from '../../index.js';
+import { bind, type DContextError, isDContextError, Snapshot } from '../../index.js';
 import {
   asContextError,
   checkedOptions,
@@ -53,7 +53,8 @@ export function resolveHandling<M extends MsgLike>(options: unknown, door: strin
   );
   const fail = (error: unknown, msg: M): void => {
     if (isDContextError(error) || onError !== undefined) {
-      report(receiver, isDContextError(error) ? error : (error as never), msg);
+      // The receiver's onError is the user's (it takes any error) or the DContextError warning.
+      report(receiver, error as DContextError, msg);
     } else {
       console.error(`dcontext/nats: a delivery on '${msg.subject}' failed:`, error);
     }

@@ -260,6 +260,32 @@ describe('consumeWithContext', () => {
     expect(events).toEqual(['handled', 'onError ClosedConnectionError']);
   });
 
+  it('a settle made after the handler returned runs its hook in the delivery context, and drain waits for it', async () => {
+    const { subject, js, consumer } = await setup('late');
+    const events: string[] = [];
+    const running = await consumeWithContext(
+      consumer,
+      async (msg) => {
+        setTimeout(() => msg.ack(), 100); // settled later, outside the handler
+      },
+      {
+        settle: 'manual',
+        afterAck: async () => {
+          await sleep(50);
+          events.push(`afterAck ${tryGet(requestId)} ${scopeChain().join('>')}`);
+        },
+      },
+    );
+    await scope('request', () => {
+      set(requestId, 'r-late');
+      return publishWithContext(js, `${subject}.x`, 'x');
+    });
+    await until(() => running.inFlight, 1);
+    await sleep(120); // the handler has returned; the ack has gone out; its hook is running
+    expect(await running.drain({ timeout: 5000 })).toBe(true);
+    expect(events).toEqual([`afterAck r-late request>nats:${subject}.x`]);
+  });
+
   it('drain waits for the handlers in flight and their hooks, or reports a timeout', async () => {
     const { subject, js, consumer } = await setup('drain');
     const events: string[] = [];
