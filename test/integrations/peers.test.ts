@@ -7,12 +7,12 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const PEERS = /pino|winston|@opentelemetry|fastify|express|undici|bullmq|ioredis|nats/;
 
 describe('optional peers', () => {
-  it("importing 'dcontext' loads no integration's library (CommonJS: nothing in require.cache)", () => {
+  it("importing 'dcontext' (or dcontext/shared, which takes the user's ioredis client) loads no integration's library (CommonJS: nothing in require.cache)", () => {
     const loaded = execFileSync(
       process.execPath,
       [
         '-e',
-        "require('dcontext'); require('dcontext/log'); console.log(JSON.stringify(Object.keys(require.cache)))",
+        "require('dcontext'); require('dcontext/log'); require('dcontext/shared'); console.log(JSON.stringify(Object.keys(require.cache)))",
       ],
       { cwd: root, encoding: 'utf8' },
     );
@@ -21,7 +21,7 @@ describe('optional peers', () => {
   });
 
   it('no built entry imports an integration library (ESM and CommonJS builds)', () => {
-    for (const file of ['index.js', 'index.cjs', 'log.js', 'log.cjs']) {
+    for (const file of ['index.js', 'index.cjs', 'log.js', 'log.cjs', 'shared.js', 'shared.cjs']) {
       const code = readFileSync(`${root}dist/${file}`, 'utf8');
       const imports = [...code.matchAll(/(?:from\s*|import\(|require\()\s*['"]([^'"]+)['"]/g)].map(
         (m) => m[1]!,

@@ -32,11 +32,15 @@ dcontext
     };
   })
   .then(async (inScope) => {
+    const store = new shared.MemoryContextStore();
+    await shared.withShared(store, 'session-1', () => dcontext.set(requestId, 'req-1'));
+    const record = await store.get('session-1');
     const result = {
       name: pkg.name,
       outside: dcontext.get(requestId) ?? null,
       ...inScope,
       viaWorker: await viaWorker,
+      shared: { version: record.version, requestId: record.entries.get(requestId) },
     };
     console.log(JSON.stringify(result));
   });
@@ -47,6 +51,7 @@ import * as dcontext from 'dcontext';
 import * as worker from 'dcontext/worker';
 import * as log from 'dcontext/log';
 import * as http from 'dcontext/http';
+import * as shared from 'dcontext/shared';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -56,6 +61,7 @@ const dcontext = require('dcontext');
 const worker = require('dcontext/worker');
 const log = require('dcontext/log');
 const http = require('dcontext/http');
+const shared = require('dcontext/shared');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;
@@ -66,6 +72,7 @@ import { DContextError, RegistryBuilder, Snapshot, get, initialize, scope, seria
 import { errorContext, type FailedWorkContext } from 'dcontext/worker';
 import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
 import { expressContext, httpContext, injectHeaders } from 'dcontext/http';
+import { MemoryContextStore, type SharedContextStore, withShared } from 'dcontext/shared';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -89,6 +96,9 @@ export const middleware = expressContext({ requestId: { key: requestId } });
 export const headers = injectHeaders({});
 export const format = winstonFormat({ scopeField: false });
 export const fields: Record<string, unknown> = logFields(Snapshot.empty());
+
+export const sharedStore: SharedContextStore = new MemoryContextStore();
+export const committed: Promise<number> = withShared(sharedStore, 'session-1', () => 1);
 
 export function contextOf(error: unknown): Snapshot | undefined {
   // One Snapshot class for both subpaths: the worker's snapshot is a 'dcontext' Snapshot.
