@@ -12,6 +12,7 @@
 export { MemoryContextStore, type MemoryContextStoreOptions } from './memory-store.js';
 export { type EntryValues, type MergeConflict, type MergeResult, threeWayMerge } from './merge.js';
 export { type ConflictPolicy, type SharedConflict, SharedConflictError } from './policies.js';
+export { RedisContextStore, type RedisContextStoreOptions } from './redis-store.js';
 export type {
   CommitHandlers,
   CommitListener,
