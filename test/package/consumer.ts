@@ -72,7 +72,7 @@ import { DContextError, RegistryBuilder, Snapshot, get, initialize, scope, seria
 import { errorContext, type FailedWorkContext } from 'dcontext/worker';
 import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
 import { expressContext, httpContext, injectHeaders } from 'dcontext/http';
-import { MemoryContextStore, type SharedContextStore, withShared } from 'dcontext/shared';
+import { ContextCache, MemoryContextStore, type SharedContextStore, withShared } from 'dcontext/shared';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -97,7 +97,9 @@ export const headers = injectHeaders({});
 export const format = winstonFormat({ scopeField: false });
 export const fields: Record<string, unknown> = logFields(Snapshot.empty());
 
-export const sharedStore: SharedContextStore = new MemoryContextStore();
+export const sharedStore: SharedContextStore = new ContextCache(new MemoryContextStore(), {
+  strategy: 'write-through',
+});
 export const committed: Promise<number> = withShared(sharedStore, 'session-1', () => 1);
 
 export function contextOf(error: unknown): Snapshot | undefined {

@@ -9,6 +9,7 @@
  *   {@link ContextCache} in front of either.
  */
 
+export { ContextCache, type ContextCacheOptions, type LoadedContext } from './cache.js';
 export { MemoryContextStore, type MemoryContextStoreOptions } from './memory-store.js';
 export { type EntryValues, type MergeConflict, type MergeResult, threeWayMerge } from './merge.js';
 export { type ConflictPolicy, type SharedConflict, SharedConflictError } from './policies.js';

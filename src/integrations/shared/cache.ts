@@ -1,0 +1,455 @@
+/** `ContextCache`: a bounded in-process tier in front of a shared-context store. */
+import { DContextError, type Snapshot } from '../../index.js';
+import { checkId, checkWrite, DEFAULT_WRITER, intOption, invalid, optionsObject } from './check.js';
+import { Lru } from './lru.js';
+import { decodeRecord, encodeRecord } from './record-codec.js';
+import { rollbackOn } from './rollback.js';
+import type {
+  CommitHandlers,
+  CommitResult,
+  CommitSubscription,
+  SharedContextStore,
+  SharedRecord,
+  SharedWrite,
+} from './types.js';
+import { type WriteBehindFailure, WriteBehindQueue } from './write-behind.js';
+
+/** What a read-through `loader` returns for an id the store does not hold. */
+export interface LoadedContext {
+  readonly entries: Snapshot;
+  readonly updatedBy?: string;
+}
+
+/** Options of {@link ContextCache}. */
+export interface ContextCacheOptions {
+  /**
+   * - `'write-through'` (default): a commit reaches the store before it resolves, then the tier.
+   * - `'read-through'`: write-through, and a miss in the store calls `loader`.
+   * - `'write-behind'`: a commit is checked against the tier, applied to it and resolves at once;
+   *   the store gets it from a bounded queue (see `maxQueue`, `onFull`, `close()`).
+   */
+  readonly strategy?: 'write-through' | 'read-through' | 'write-behind';
+  /**
+   * How long a record stays in the tier, in ms (default 30 000; 0: until evicted). The upper bound
+   * of the stale window when commit announcements are lost (see docs/shared-context.md).
+   */
+  readonly ttl?: number;
+  /** Records kept in the tier (default 1000); the least recently used go first. */
+  readonly maxEntries?: number;
+  /** Read-through: the context for an id the store does not hold (`undefined`: none). */
+  readonly loader?: (id: string) => LoadedContext | undefined | Promise<LoadedContext | undefined>;
+  /** Write-behind: writes waiting for the store at most (default 1000). */
+  readonly maxQueue?: number;
+  /** Write-behind: what a commit does when the queue is full: `'wait'` (default) or `'fail'` (`QUEUE_FULL`). */
+  readonly onFull?: 'wait' | 'fail';
+  /** Write-behind: ms between flushes (default 50); a full batch is sent at once. */
+  readonly flushInterval?: number;
+  /** Write-behind: writes per pipelined store call (default 100). */
+  readonly maxBatch?: number;
+  /** Write-behind: retries of a failed store call (default 3), `retryDelay` ms apart, doubling (default 100). */
+  readonly flushRetries?: number;
+  readonly retryDelay?: number;
+  /**
+   * Every failure the cache cannot return to a caller: a failed write-behind store call (retried
+   * or given up, see `failure.willRetry`), a lost subscription. Default: a process warning.
+   */
+  readonly onError?: (error: DContextError, failure?: WriteBehindFailure) => void;
+}
+
+const STRATEGIES = new Set(['write-through', 'read-through', 'write-behind']);
+
+function warn(error: DContextError): void {
+  process.emitWarning(error.message, {
+    type: 'DContextWarning',
+    code: `DCONTEXT_SHARED_${error.code}`,
+  });
+}
+
+/**
+ * A store with a bounded LRU tier in this process in front of another store; it is a store
+ * itself, so it goes wherever one goes (`withShared(cache, id, fn)`). Concurrent misses for one
+ * id make one store read (single-flight). When the store announces commits (Redis, memory), a
+ * commit by any process evicts older copies here, so a cache never serves a version older than
+ * one it has seen committed; see docs/shared-context.md for the stale window.
+ *
+ * @example
+ * const cache = new ContextCache(new RedisContextStore({ redis }), { strategy: 'write-through', ttl: 10_000 });
+ * await withShared(cache, 'session-1', () => set(theme, 'dark'));
+ */
+export class ContextCache implements SharedContextStore {
+  readonly #store: SharedContextStore;
+  readonly #strategy: NonNullable<ContextCacheOptions['strategy']>;
+  readonly #tier: Lru<SharedRecord>;
+  readonly #loader: ContextCacheOptions['loader'];
+  readonly #onError: (error: DContextError, failure?: WriteBehindFailure) => void;
+  readonly #inflight = new Map<string, Promise<SharedRecord | undefined>>();
+  /** Highest version seen committed, per id cached or being loaded. */
+  readonly #seen = new Map<string, number>();
+  /** Write-behind: the newest record of each id with writes still queued, and how many. */
+  readonly #pending = new Map<string, { record: SharedRecord; count: number }>();
+  readonly #queue: WriteBehindQueue | undefined;
+  /** True while commit announcements may be missed: the tier is not used. */
+  #blind = false;
+  #subscription: Promise<CommitSubscription | undefined> | undefined;
+  #closed = false;
+
+  constructor(store: SharedContextStore, options?: ContextCacheOptions) {
+    if (typeof store !== 'object' || store === null || typeof store.commit !== 'function') {
+      throw invalid(
+        'ContextCache needs a store (MemoryContextStore, RedisContextStore) as its first argument',
+      );
+    }
+    const object = optionsObject<ContextCacheOptions>(options, 'ContextCache');
+    const strategy = object.strategy ?? 'write-through';
+    if (!STRATEGIES.has(strategy)) {
+      throw invalid(
+        `ContextCache option strategy must be 'write-through', 'read-through' or 'write-behind' (got ${String(strategy)})`,
+      );
+    }
+    if (object.loader !== undefined && typeof object.loader !== 'function') {
+      throw invalid('ContextCache option loader must be a function (id) => context or undefined');
+    }
+    if (strategy === 'read-through' && object.loader === undefined) {
+      throw invalid("ContextCache strategy 'read-through' needs a loader(id)");
+    }
+    if (object.onError !== undefined && typeof object.onError !== 'function') {
+      throw invalid('ContextCache option onError must be a function');
+    }
+    const onFull = object.onFull ?? 'wait';
+    if (onFull !== 'wait' && onFull !== 'fail')
+      throw invalid("ContextCache option onFull must be 'wait' or 'fail'");
+    this.#store = store;
+    this.#strategy = strategy;
+    this.#loader = object.loader;
+    this.#onError = object.onError ?? warn;
+    this.#tier = new Lru(
+      intOption(object.maxEntries, 1000, 1, 'ContextCache option maxEntries'),
+      intOption(object.ttl, 30_000, 0, 'ContextCache option ttl'),
+    );
+    if (strategy === 'write-behind') {
+      this.#queue = new WriteBehindQueue(
+        store,
+        {
+          maxQueue: intOption(object.maxQueue, 1000, 1, 'ContextCache option maxQueue'),
+          flushInterval: intOption(
+            object.flushInterval,
+            50,
+            1,
+            'ContextCache option flushInterval',
+          ),
+          maxBatch: intOption(object.maxBatch, 100, 1, 'ContextCache option maxBatch'),
+          onFull,
+          flushRetries: intOption(object.flushRetries, 3, 0, 'ContextCache option flushRetries'),
+          retryDelay: intOption(object.retryDelay, 100, 0, 'ContextCache option retryDelay'),
+          onError: (error, failure) => this.#onError(error, failure),
+        },
+        {
+          stored: (write, record) => this.#settle(write.id, record),
+          abandoned: (write) => this.#settle(write.id, undefined),
+        },
+      );
+    }
+    if (typeof store.subscribe === 'function') {
+      this.#blind = true; // until the subscription is confirmed
+      this.#subscription = this.#subscribe();
+    }
+  }
+
+  /** Subscribes to commit announcements, retrying each second while the store cannot be reached. */
+  async #subscribe(): Promise<CommitSubscription | undefined> {
+    const handlers: CommitHandlers = {
+      onCommit: (id, version) => this.#announced(id, version),
+      onGap: () => {
+        this.#blind = true;
+        this.#tier.clear();
+      },
+      onResume: () => {
+        this.#tier.clear();
+        this.#blind = false;
+      },
+    };
+    for (;;) {
+      try {
+        const subscription = await this.#store.subscribe!(handlers);
+        if (this.#closed) {
+          await subscription.close();
+          return undefined;
+        }
+        this.#tier.clear();
+        this.#blind = false;
+        return subscription;
+      } catch (error) {
+        if (this.#closed) return undefined;
+        this.#onError(
+          error instanceof DContextError
+            ? error
+            : new DContextError('STORE_UNAVAILABLE', String(error)),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      }
+    }
+  }
+
+  /** A commit of `id` at `version` by anyone (0: deleted). */
+  #announced(id: string, version: number): void {
+    if (version === 0) {
+      this.#tier.delete(id);
+      this.#seen.delete(id);
+      return;
+    }
+    const cached = this.#tier.peek(id);
+    if (cached !== undefined || this.#inflight.has(id)) {
+      if (version > (this.#seen.get(id) ?? 0)) this.#seen.set(id, version);
+    }
+    if (cached !== undefined && cached.version < version) this.#tier.delete(id);
+  }
+
+  /** Keeps `record` in the tier unless a newer version was seen. */
+  #keep(record: SharedRecord): void {
+    const seen = this.#seen.get(record.id) ?? 0;
+    if (record.version < seen || this.#blind) return;
+    const cached = this.#tier.peek(record.id);
+    if (cached !== undefined && cached.version > record.version) return;
+    this.#seen.set(record.id, record.version);
+    this.#tier.set(record.id, record);
+  }
+
+  #check(door: string): void {
+    if (this.#closed) throw new DContextError('CLOSED', `ContextCache.${door} after close()`);
+  }
+
+  /** The record from the tier (or the write-behind queue) when it is current, else `undefined`. */
+  #local(id: string): SharedRecord | undefined {
+    const pending = this.#pending.get(id);
+    if (pending !== undefined) return pending.record;
+    if (this.#blind) return undefined;
+    const record = this.#tier.get(id);
+    if (record === undefined) return undefined;
+    if (record.version < (this.#seen.get(id) ?? 0)) {
+      this.#tier.delete(id);
+      return undefined;
+    }
+    return record;
+  }
+
+  async get(id: string): Promise<SharedRecord | undefined> {
+    checkId(id, 'ContextCache.get');
+    this.#check('get');
+    return this.#local(id) ?? this.#load(id);
+  }
+
+  /** One store read per id at a time, however many callers miss together. */
+  #load(id: string): Promise<SharedRecord | undefined> {
+    let loading = this.#inflight.get(id);
+    if (loading === undefined) {
+      loading = this.#fetch(id).finally(() => this.#inflight.delete(id));
+      this.#inflight.set(id, loading);
+    }
+    return loading;
+  }
+
+  async #fetch(id: string): Promise<SharedRecord | undefined> {
+    let record = await this.#store.get(id);
+    if (record === undefined && this.#loader !== undefined) record = await this.#loadInto(id);
+    if (record !== undefined) this.#keep(record);
+    return record;
+  }
+
+  /** Read-through: the loader's context, committed to the store as version 1. */
+  async #loadInto(id: string): Promise<SharedRecord | undefined> {
+    const loaded = await this.#loader!(id);
+    if (loaded === undefined) return undefined;
+    const result = await this.#store.commit({
+      id,
+      entries: loaded.entries,
+      expectedVersion: 0,
+      updatedBy: loaded.updatedBy ?? DEFAULT_WRITER,
+    });
+    return result.ok ? result.record : result.current;
+  }
+
+  async getMany(ids: readonly string[]): Promise<(SharedRecord | undefined)[]> {
+    for (const id of ids) checkId(id, 'ContextCache.getMany');
+    this.#check('getMany');
+    const results: (SharedRecord | undefined | Promise<SharedRecord | undefined>)[] = ids.map(
+      (id) => this.#local(id) ?? this.#inflight.get(id),
+    );
+    const missing = [...new Set(ids.filter((_, i) => results[i] === undefined))];
+    if (missing.length > 0) {
+      const batch = this.#store.getMany(missing);
+      missing.forEach((id, k) => {
+        const one = batch.then(async (records) => {
+          let record = records[k];
+          if (record === undefined && this.#loader !== undefined) record = await this.#loadInto(id);
+          if (record !== undefined) this.#keep(record);
+          return record;
+        });
+        const settled = one.finally(() => this.#inflight.delete(id));
+        settled.catch(() => {});
+        this.#inflight.set(id, settled);
+      });
+      ids.forEach((id, i) => {
+        if (results[i] === undefined) results[i] = this.#inflight.get(id);
+      });
+    }
+    return Promise.all(results);
+  }
+
+  async commit(write: SharedWrite): Promise<CommitResult> {
+    checkWrite(write, 'ContextCache.commit');
+    this.#check('commit');
+    if (this.#queue !== undefined) return this.#commitBehind(write);
+    const result = await this.#store.commit(write);
+    if (result.ok) this.#keep(result.record);
+    else if (result.current !== undefined) this.#keep(result.current);
+    else this.#tier.delete(write.id);
+    return result;
+  }
+
+  async commitMany(writes: readonly SharedWrite[]): Promise<CommitResult[]> {
+    for (const write of writes) checkWrite(write, 'ContextCache.commitMany');
+    this.#check('commitMany');
+    if (this.#queue !== undefined) {
+      const results: CommitResult[] = [];
+      for (const write of writes) results.push(await this.#commitBehind(write));
+      return results;
+    }
+    const results = await this.#store.commitMany(writes);
+    for (const result of results) {
+      const record = result.ok ? result.record : result.current;
+      if (record !== undefined) this.#keep(record);
+    }
+    return results;
+  }
+
+  /** Write-behind: compare-and-set against this process's view, then queued for the store. */
+  async #commitBehind(write: SharedWrite): Promise<CommitResult> {
+    const queue = this.#queue!;
+    await queue.room();
+    let pushed = false;
+    try {
+      const current = this.#local(write.id) ?? (await this.#load(write.id));
+      const latest = this.#pending.get(write.id)?.record ?? current;
+      if ((latest?.version ?? 0) !== write.expectedVersion) return { ok: false, current: latest };
+      const updatedBy = write.updatedBy ?? DEFAULT_WRITER;
+      const record = decodeRecord(
+        write.id,
+        encodeRecord({
+          id: write.id,
+          entries: write.entries,
+          version: write.expectedVersion + 1,
+          updatedAt: Date.now(),
+          updatedBy,
+        }),
+      );
+      const pending = this.#pending.get(write.id);
+      this.#pending.set(write.id, { record, count: (pending?.count ?? 0) + 1 });
+      queue.push({ ...write, updatedBy });
+      pushed = true;
+      return { ok: true, record };
+    } finally {
+      if (!pushed) queue.release();
+    }
+  }
+
+  /** A queued write reached the store (`record`) or was given up (`undefined`). */
+  #settle(id: string, record: SharedRecord | undefined): void {
+    const pending = this.#pending.get(id);
+    if (pending !== undefined && --pending.count === 0) this.#pending.delete(id);
+    if (record !== undefined) this.#keep(record);
+    else {
+      // What this process showed is not what the store holds: read it again.
+      this.#pending.delete(id);
+      this.#tier.delete(id);
+    }
+  }
+
+  /** Every version kept by the store (the cache keeps none). Write-behind: flushed first. */
+  async history(id: string): Promise<SharedRecord[]> {
+    checkId(id, 'ContextCache.history');
+    this.#check('history');
+    await this.#queue?.flush();
+    return this.#store.history(id);
+  }
+
+  async rollback(
+    id: string,
+    version: number,
+    options?: { readonly updatedBy?: string },
+  ): Promise<SharedRecord> {
+    checkId(id, 'ContextCache.rollback');
+    this.#check('rollback');
+    return rollbackOn(this, id, version, options?.updatedBy);
+  }
+
+  async delete(id: string): Promise<void> {
+    checkId(id, 'ContextCache.delete');
+    this.#check('delete');
+    await this.#queue?.flush();
+    this.#tier.delete(id);
+    this.#seen.delete(id);
+    await this.#store.delete(id);
+  }
+
+  subscribe(handlers: CommitHandlers): Promise<CommitSubscription> {
+    if (this.#store.subscribe === undefined) {
+      return Promise.reject(invalid('this ContextCache store does not announce commits'));
+    }
+    return this.#store.subscribe(handlers);
+  }
+
+  // Cache-aside helpers: the application decides what the tier holds.
+
+  /** The record held in this process for `id`, without reading the store (`undefined`: none). */
+  peek(id: string): SharedRecord | undefined {
+    checkId(id, 'ContextCache.peek');
+    return this.#local(id);
+  }
+
+  /** Puts a record (read elsewhere) into the tier, unless a newer version is held or was seen. */
+  prime(record: SharedRecord): void {
+    if (typeof record !== 'object' || record === null || typeof record.version !== 'number') {
+      throw invalid('ContextCache.prime needs a SharedRecord (from a store)');
+    }
+    checkId(record.id, 'ContextCache.prime');
+    this.#keep(record);
+  }
+
+  /** Drops `id` (or, without an id, everything) from the tier; the next read goes to the store. */
+  invalidate(id?: string): void {
+    if (id === undefined) this.#tier.clear();
+    else this.#tier.delete(checkId(id, 'ContextCache.invalidate'));
+  }
+
+  /** Records held in the tier now. */
+  get size(): number {
+    return this.#tier.size;
+  }
+
+  /** Write-behind: writes queued for the store now (0 for the other strategies). */
+  get queued(): number {
+    return this.#queue?.length ?? 0;
+  }
+
+  /** Write-behind: sends everything queued now; resolves when the store took it (or it failed). */
+  async flush(): Promise<void> {
+    await this.#queue?.flush();
+  }
+
+  /**
+   * Flushes every queued write, stops listening for commits and refuses further calls (`CLOSED`).
+   * Rejects when any write-behind write could not be stored (each was reported to `onError`).
+   * The store itself is not closed.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#queue?.close();
+    } finally {
+      const subscription = await this.#subscription;
+      await subscription?.close();
+      this.#tier.clear();
+    }
+  }
+}
