@@ -341,6 +341,7 @@ export class ContextCache implements SharedContextStore {
           updatedAt: Date.now(),
           updatedBy,
         }),
+        true,
       );
       const pending = this.#pending.get(write.id);
       this.#pending.set(write.id, { record, count: (pending?.count ?? 0) + 1 });

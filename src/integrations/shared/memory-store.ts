@@ -81,7 +81,7 @@ export class MemoryContextStore implements SharedContextStore {
       updatedBy: write.updatedBy ?? DEFAULT_WRITER,
     };
     // Through the bytes, so what is kept is exactly what a Redis store would return.
-    return decodeRecord(write.id, encodeRecord(record));
+    return decodeRecord(write.id, encodeRecord(record), true);
   }
 
   #commit(write: SharedWrite, record: SharedRecord): CommitResult {

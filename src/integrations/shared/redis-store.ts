@@ -153,7 +153,7 @@ export class RedisContextStore implements SharedContextStore {
 
   #result(write: SharedWrite, bytes: Buffer, reply: unknown): CommitResult {
     const [committed, current] = reply as [number, Buffer | null];
-    if (committed === 1) return { ok: true, record: decodeRecord(write.id, bytes) };
+    if (committed === 1) return { ok: true, record: decodeRecord(write.id, bytes, true) };
     return { ok: false, current: this.#decode(write.id, current) };
   }
 
