@@ -232,10 +232,19 @@ export class ContextCache implements SharedContextStore {
     return record;
   }
 
-  async get(id: string): Promise<SharedRecord | undefined> {
+  get(id: string): Promise<SharedRecord | undefined> {
+    // The hit path without an async frame: an id held here was checked when it was stored.
+    if (typeof id === 'string' && !this.#closed) {
+      const local = this.#local(id);
+      if (local !== undefined) return Promise.resolve(local);
+    }
+    return this.#miss(id);
+  }
+
+  async #miss(id: string): Promise<SharedRecord | undefined> {
     checkId(id, 'ContextCache.get');
     this.#check('get');
-    return this.#local(id) ?? this.#load(id);
+    return this.#load(id);
   }
 
   /** One store read per id at a time, however many callers miss together. */
