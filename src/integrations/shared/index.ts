@@ -13,6 +13,7 @@ export { ContextCache, type ContextCacheOptions, type LoadedContext } from './ca
 export { MemoryContextStore, type MemoryContextStoreOptions } from './memory-store.js';
 export { type EntryValues, type MergeConflict, type MergeResult, threeWayMerge } from './merge.js';
 export { type ConflictPolicy, type SharedConflict, SharedConflictError } from './policies.js';
+export type { RedisBatch, RedisClient } from './redis-client.js';
 export { RedisContextStore, type RedisContextStoreOptions } from './redis-store.js';
 export type {
   CommitHandlers,

@@ -1,8 +1,8 @@
 /** Shared contexts in Redis, through the user's ioredis client. */
-import type { ChainableCommander, Redis } from 'ioredis';
 import { DContextError, isDContextError } from '../../index.js';
 import { checkId, checkWrite, DEFAULT_WRITER, intOption, invalid, optionsObject } from './check.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
+import type { RedisBatch, RedisClient } from './redis-client.js';
 import { COMMIT_SCRIPT, COMMIT_SHA } from './redis-script.js';
 import { rollbackOn } from './rollback.js';
 import type {
@@ -17,7 +17,7 @@ import type {
 /** Options of {@link RedisContextStore}. */
 export interface RedisContextStoreOptions {
   /** An ioredis client (`new Redis(url)`); the store never closes it. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Prefix of every key and of the commit channel (default `'dcontext:shared:'`). */
   readonly prefix?: string;
   /** Expiry of a context and its history in ms after its last commit (default: never). */
@@ -28,7 +28,7 @@ export interface RedisContextStoreOptions {
    * The connection `subscribe` listens on (a subscribed connection can run nothing else);
    * default `redis.duplicate()`, made on the first `subscribe` and closed with the subscription.
    */
-  readonly subscriber?: Redis;
+  readonly subscriber?: RedisClient;
 }
 
 /** Any failure of the client as `STORE_UNAVAILABLE` (DContextErrors pass through unchanged). */
@@ -65,18 +65,18 @@ const asBuffer = (bytes: Uint8Array) =>
  * const store = new RedisContextStore({ redis: new Redis(process.env.REDIS_URL), ttl: 86_400_000 });
  */
 export class RedisContextStore implements SharedContextStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #ttl: number;
   readonly #historySize: number;
-  readonly #subscriber: Redis | undefined;
+  readonly #subscriber: RedisClient | undefined;
   /** The channel commits are announced on. */
   readonly channel: string;
 
   constructor(options: RedisContextStoreOptions) {
     const object = optionsObject<RedisContextStoreOptions>(options, 'RedisContextStore');
     const redis = object.redis;
-    if (typeof redis !== 'object' || redis === null || typeof redis.evalsha !== 'function') {
+    if (typeof redis !== 'object' || redis === null || typeof redis.callBuffer !== 'function') {
       throw invalid('RedisContextStore needs { redis }: an ioredis client (new Redis(url))');
     }
     this.#redis = redis;
@@ -207,7 +207,7 @@ export class RedisContextStore implements SharedContextStore {
     });
   }
 
-  async #exec(pipeline: ChainableCommander, what: string): Promise<unknown[]> {
+  async #exec(pipeline: RedisBatch, what: string): Promise<unknown[]> {
     let results: [Error | null, unknown][] | null;
     try {
       results = await pipeline.exec();
@@ -243,10 +243,10 @@ export class RedisContextStore implements SharedContextStore {
   async delete(id: string): Promise<void> {
     checkId(id, 'RedisContextStore.delete');
     const key = this.#key(id);
-    await this.#exec(
-      this.#redis.multi().del(key, `${key}:h`).publish(this.channel, `0 ${id}`),
-      `delete('${id}')`,
-    );
+    const transaction = this.#redis.multi();
+    transaction.del(key, `${key}:h`);
+    transaction.publish(this.channel, `0 ${id}`);
+    await this.#exec(transaction, `delete('${id}')`);
   }
 
   /**
@@ -282,19 +282,24 @@ export class RedisContextStore implements SharedContextStore {
         () => {},
       );
     };
+    const unlisten = () => {
+      subscriber.off('message', onMessage);
+      subscriber.off('close', onDown);
+      subscriber.off('ready', onReady);
+    };
     subscriber.on('message', onMessage);
     subscriber.on('close', onDown);
     subscriber.on('ready', onReady);
     try {
       await subscriber.subscribe(channel);
     } catch (error) {
-      subscriber.off('message', onMessage).off('close', onDown).off('ready', onReady);
+      unlisten();
       if (owned) subscriber.disconnect();
       throw unavailable(error, 'subscribe');
     }
     return {
       close: async () => {
-        subscriber.off('message', onMessage).off('close', onDown).off('ready', onReady);
+        unlisten();
         if (owned) subscriber.disconnect();
         else await subscriber.unsubscribe(channel).catch(() => {});
       },
