@@ -94,7 +94,7 @@ export class ContextCache implements SharedContextStore {
   #closed = false;
 
   constructor(store: SharedContextStore, options?: ContextCacheOptions) {
-    if (typeof store !== 'object' || store === null || typeof store.commit !== 'function') {
+    if (typeof store !== 'object' || store === null || typeof store.put !== 'function') {
       throw invalid(
         'ContextCache needs a store (MemoryContextStore, RedisContextStore) as its first argument',
       );
@@ -268,7 +268,7 @@ export class ContextCache implements SharedContextStore {
   async #loadInto(id: string): Promise<SharedRecord | undefined> {
     const loaded = await this.#loader!(id);
     if (loaded === undefined) return undefined;
-    const result = await this.#store.commit({
+    const result = await this.#store.put({
       id,
       entries: loaded.entries,
       expectedVersion: 0,
@@ -304,26 +304,26 @@ export class ContextCache implements SharedContextStore {
     return Promise.all(results);
   }
 
-  async commit(write: SharedWrite): Promise<CommitResult> {
-    checkWrite(write, 'ContextCache.commit');
-    this.#check('commit');
+  async put(write: SharedWrite): Promise<CommitResult> {
+    checkWrite(write, 'ContextCache.put');
+    this.#check('put');
     if (this.#queue !== undefined) return this.#commitBehind(write);
-    const result = await this.#store.commit(write);
+    const result = await this.#store.put(write);
     if (result.ok) this.#keep(result.record);
     else if (result.current !== undefined) this.#keep(result.current);
     else this.#tier.delete(write.id);
     return result;
   }
 
-  async commitMany(writes: readonly SharedWrite[]): Promise<CommitResult[]> {
-    for (const write of writes) checkWrite(write, 'ContextCache.commitMany');
-    this.#check('commitMany');
+  async putMany(writes: readonly SharedWrite[]): Promise<CommitResult[]> {
+    for (const write of writes) checkWrite(write, 'ContextCache.putMany');
+    this.#check('putMany');
     if (this.#queue !== undefined) {
       const results: CommitResult[] = [];
       for (const write of writes) results.push(await this.#commitBehind(write));
       return results;
     }
-    const results = await this.#store.commitMany(writes);
+    const results = await this.#store.putMany(writes);
     for (const result of results) {
       const record = result.ok ? result.record : result.current;
       if (record !== undefined) this.#keep(record);

@@ -50,7 +50,7 @@ export function intOption(value: unknown, fallback: number, min: number, what: s
   return value;
 }
 
-/** Checks a write handed to a store's `commit`. */
+/** Checks a write handed to a store's `put`. */
 export function checkWrite(write: unknown, door: string): SharedWrite {
   if (typeof write !== 'object' || write === null) {
     throw invalid(

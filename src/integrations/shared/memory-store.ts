@@ -59,14 +59,14 @@ export class MemoryContextStore implements SharedContextStore {
     });
   }
 
-  async commit(write: SharedWrite): Promise<CommitResult> {
-    const checked = checkWrite(write, 'MemoryContextStore.commit');
+  async put(write: SharedWrite): Promise<CommitResult> {
+    const checked = checkWrite(write, 'MemoryContextStore.put');
     return this.#commit(checked, this.#encode(checked));
   }
 
-  async commitMany(writes: readonly SharedWrite[]): Promise<CommitResult[]> {
+  async putMany(writes: readonly SharedWrite[]): Promise<CommitResult[]> {
     // Checked (and encoded) first, so one bad write commits none of the batch.
-    const checked = writes.map((write) => checkWrite(write, 'MemoryContextStore.commitMany'));
+    const checked = writes.map((write) => checkWrite(write, 'MemoryContextStore.putMany'));
     const prepared = checked.map((write) => this.#encode(write));
     return checked.map((write, i) => this.#commit(write, prepared[i]!));
   }

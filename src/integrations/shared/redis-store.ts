@@ -54,7 +54,7 @@ const asBuffer = (bytes: Uint8Array) =>
  * Shared contexts in Redis: a hash per context (`<prefix>{<id>}`: version and record) and a list
  * of its last versions (`<prefix>{<id>}:h`). A commit is one Lua script (`EVALSHA`, falling back
  * to `EVAL` when the server lacks it), so writers in any number of processes never lose an
- * update; `getMany` and `commitMany` are pipelined. Commits are announced on `<prefix>commits`
+ * update; `getMany` and `putMany` are pipelined. Commits are announced on `<prefix>commits`
  * for `ContextCache`s in other processes.
  *
  * Errors: an unreachable or failing Redis is `STORE_UNAVAILABLE` (configure the client's
@@ -157,8 +157,8 @@ export class RedisContextStore implements SharedContextStore {
     return { ok: false, current: this.#decode(write.id, current) };
   }
 
-  async commit(write: SharedWrite): Promise<CommitResult> {
-    checkWrite(write, 'RedisContextStore.commit');
+  async put(write: SharedWrite): Promise<CommitResult> {
+    checkWrite(write, 'RedisContextStore.put');
     const bytes = this.#encode(write);
     const args = this.#args(write, bytes);
     let reply: unknown;
@@ -170,14 +170,14 @@ export class RedisContextStore implements SharedContextStore {
         reply = await this.#redis.callBuffer('eval', COMMIT_SCRIPT, ...args);
       }
     } catch (error) {
-      throw unavailable(error, `commit('${write.id}')`);
+      throw unavailable(error, `put('${write.id}')`);
     }
     return this.#result(write, bytes, reply);
   }
 
-  async commitMany(writes: readonly SharedWrite[]): Promise<CommitResult[]> {
+  async putMany(writes: readonly SharedWrite[]): Promise<CommitResult[]> {
     // Checked and encoded first, so a bad write sends none of the batch.
-    for (const write of writes) checkWrite(write, 'RedisContextStore.commitMany');
+    for (const write of writes) checkWrite(write, 'RedisContextStore.putMany');
     if (writes.length === 0) return [];
     const encoded = writes.map((write) => this.#encode(write));
     const run = async (script: boolean) => {
@@ -198,11 +198,11 @@ export class RedisContextStore implements SharedContextStore {
       // NOSCRIPT means no script of the batch ran (the server lacked it for all): send them again.
       if (results?.some(([error]) => isNoScript(error))) results = await run(true);
     } catch (error) {
-      throw unavailable(error, `commitMany of ${writes.length} writes`);
+      throw unavailable(error, `putMany of ${writes.length} writes`);
     }
     return writes.map((write, i) => {
       const [error, reply] = results?.[i] ?? [new Error('no reply'), undefined];
-      if (error !== null) throw unavailable(error, `commit('${write.id}')`);
+      if (error !== null) throw unavailable(error, `put('${write.id}')`);
       return this.#result(write, encoded[i]!, reply);
     });
   }

@@ -18,7 +18,7 @@ export async function rollbackOn(
   // A compare-and-set like any write: if another writer commits in between, try on its version.
   for (;;) {
     const current = await store.get(id);
-    const result = await store.commit({
+    const result = await store.put({
       id,
       entries: old.entries,
       expectedVersion: current?.version ?? 0,

@@ -74,9 +74,9 @@ export interface SharedContextStore {
    * Commits `write.entries` as version `expectedVersion + 1` when the current version is
    * `expectedVersion` (atomically); otherwise commits nothing and returns the current record.
    */
-  commit(write: SharedWrite): Promise<CommitResult>;
-  /** `commit` for many writes in one round trip (pipelined); each is its own compare-and-set. */
-  commitMany(writes: readonly SharedWrite[]): Promise<CommitResult[]>;
+  put(write: SharedWrite): Promise<CommitResult>;
+  /** `put` for many writes in one round trip (pipelined); each is its own compare-and-set. */
+  putMany(writes: readonly SharedWrite[]): Promise<CommitResult[]>;
   /** The last versions kept of `id` (option `historySize`, default 10), newest first. */
   history(id: string): Promise<SharedRecord[]>;
   /**

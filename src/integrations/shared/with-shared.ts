@@ -109,7 +109,7 @@ async function commitChanges(
   let base = loaded;
   let entries = applyChanges(loaded?.entries ?? Snapshot.empty(), changes);
   for (let attempt = 0; ; attempt++) {
-    const result = await store.commit({
+    const result = await store.put({
       id,
       entries,
       expectedVersion: base?.version ?? 0,

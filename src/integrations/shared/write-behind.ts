@@ -116,7 +116,7 @@ export class WriteBehindQueue {
     const { flushRetries, retryDelay, onError } = this.#settings;
     for (let attempt = 1; ; attempt++) {
       try {
-        const results = await this.#store.commitMany(batch);
+        const results = await this.#store.putMany(batch);
         results.forEach((result, i) => {
           const write = batch[i]!;
           if (result.ok) this.#outcome.stored(write, result.record);

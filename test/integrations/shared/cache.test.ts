@@ -37,9 +37,9 @@ class CountingStore extends MemoryContextStore {
     this.getManys++;
     return super.getMany(ids);
   }
-  override commitMany(writes: readonly SharedWrite[]) {
+  override putMany(writes: readonly SharedWrite[]) {
     this.commits++;
-    return super.commitMany(writes);
+    return super.putMany(writes);
   }
   override subscribe(handlers: CommitHandlers) {
     this.handlers.push(handlers);
@@ -55,8 +55,8 @@ function wrap(
   return {
     get: (id) => store.get(id),
     getMany: (ids) => store.getMany(ids),
-    commit: (w) => store.commit(w),
-    commitMany: (w) => store.commitMany(w),
+    put: (w) => store.put(w),
+    putMany: (w) => store.putMany(w),
     history: (id) => store.history(id),
     rollback: (id, v, o) => store.rollback(id, v, o),
     delete: (id) => store.delete(id),
@@ -86,7 +86,7 @@ describe('ContextCache tier', () => {
     const store = new CountingStore();
     const cache = cacheOf(store);
     await settle();
-    await store.commit({ id: 'a', entries: entries(1), expectedVersion: 0 });
+    await store.put({ id: 'a', entries: entries(1), expectedVersion: 0 });
     for (let i = 0; i < 10; i++) expect((await cache.get('a'))?.entries.get(visits)).toBe(1);
     expect(store.gets).toBe(1);
     expect(cache.size).toBe(1);
@@ -97,7 +97,7 @@ describe('ContextCache tier', () => {
     const cache = cacheOf(store, { maxEntries: 2, ttl: 40 });
     await settle();
     for (const id of ['a', 'b', 'c'])
-      await store.commit({ id, entries: entries(1), expectedVersion: 0 });
+      await store.put({ id, entries: entries(1), expectedVersion: 0 });
     await cache.get('a');
     await cache.get('b');
     await cache.get('a'); // a is now the most recent
@@ -116,7 +116,7 @@ describe('ContextCache tier', () => {
     const store = new CountingStore();
     const cache = cacheOf(store);
     await settle();
-    await store.commit({ id: 'a', entries: entries(7), expectedVersion: 0 });
+    await store.put({ id: 'a', entries: entries(7), expectedVersion: 0 });
     const records = await Promise.all(Array.from({ length: 50 }, () => cache.get('a')));
     expect(store.gets).toBe(1);
     expect(new Set(records).size).toBe(1);
@@ -182,7 +182,7 @@ describe('ContextCache tier', () => {
     const store = new CountingStore();
     const cache = cacheOf(store);
     await settle();
-    await store.commit({ id: 'a', entries: entries(1), expectedVersion: 0 });
+    await store.put({ id: 'a', entries: entries(1), expectedVersion: 0 });
     await cache.get('a');
     store.handlers[0]!.onGap!();
     expect(cache.peek('a')).toBeUndefined();
@@ -200,7 +200,7 @@ describe('ContextCache tier', () => {
     const store = new MemoryContextStore();
     const cache = cacheOf(store);
     await settle();
-    const result = await store.commit({ id: 'a', entries: entries(3), expectedVersion: 0 });
+    const result = await store.put({ id: 'a', entries: entries(3), expectedVersion: 0 });
     expect(cache.peek('a')).toBeUndefined();
     if (result.ok) cache.prime(result.record);
     expect(cache.peek('a')?.entries.get(visits)).toBe(3);
@@ -238,7 +238,7 @@ describe('write-behind', () => {
     for (let round = 0; round < 100; round++) {
       await Promise.all(
         ids.map(async (id) => {
-          const result = await cache.commit({
+          const result = await cache.put({
             id,
             entries: entries(round),
             expectedVersion: round,
@@ -261,9 +261,9 @@ describe('write-behind', () => {
   it("onFull: 'fail' rejects a write with QUEUE_FULL instead of dropping it", async () => {
     const store = new MemoryContextStore();
     const slow = wrap(store, {
-      commitMany: async (w) => {
+      putMany: async (w) => {
         await sleep(50);
-        return store.commitMany(w);
+        return store.putMany(w);
       },
     });
     const cache = cacheOf(slow, {
@@ -274,7 +274,7 @@ describe('write-behind', () => {
     });
     const results = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) =>
-        cache.commit({ id: `f${i}`, entries: entries(1), expectedVersion: 0 }),
+        cache.put({ id: `f${i}`, entries: entries(1), expectedVersion: 0 }),
       ),
     );
     const full = results.filter((r) => r.status === 'rejected');
@@ -290,13 +290,13 @@ describe('write-behind', () => {
     const store = new MemoryContextStore();
     let failures = 0;
     const flaky = wrap(store, {
-      commitMany: async (w) => {
+      putMany: async (w) => {
         await sleep(Math.random() * 2);
         if (Math.random() < 0.5) {
           failures++;
           throw new DContextError('STORE_UNAVAILABLE', 'injected failure');
         }
-        return store.commitMany(w);
+        return store.putMany(w);
       },
     });
     const reported: { error: DContextError; writes: number; willRetry: boolean }[] = [];
@@ -310,7 +310,7 @@ describe('write-behind', () => {
         reported.push({ error, writes: failure!.writes.length, willRetry: failure!.willRetry }),
     });
     const ids = Array.from({ length: 1000 }, (_, i) => `flaky-${i}`);
-    for (const id of ids) await cache.commit({ id, entries: entries(1), expectedVersion: 0 });
+    for (const id of ids) await cache.put({ id, entries: entries(1), expectedVersion: 0 });
     const closed = await cache.close().catch((e) => e);
 
     expect(reported.length).toBe(failures);
@@ -334,10 +334,8 @@ describe('write-behind', () => {
       onError: (e) => errors.push(e),
     });
     await settle();
-    expect((await cache.commit({ id: 'c', entries: entries(1), expectedVersion: 0 })).ok).toBe(
-      true,
-    );
-    await store.commit({ id: 'c', entries: entries(9), expectedVersion: 0 }); // another process got there first
+    expect((await cache.put({ id: 'c', entries: entries(1), expectedVersion: 0 })).ok).toBe(true);
+    await store.put({ id: 'c', entries: entries(9), expectedVersion: 0 }); // another process got there first
     const closed = await cache.close().catch((e) => e);
     expect(errors.map((e) => e.code)).toEqual(['CONFLICT']);
     expect(isDContextError(closed, 'CONFLICT')).toBe(true);

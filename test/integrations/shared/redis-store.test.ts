@@ -46,21 +46,21 @@ describe('RedisContextStore', () => {
   it('commits with compare-and-set: the next version when the expected one matches, else the current record', async () => {
     const id = fresh();
     const entries = Snapshot.empty().with(visits, 1);
-    const first = await store.commit({ id, entries, expectedVersion: 0, updatedBy: 'a' });
+    const first = await store.put({ id, entries, expectedVersion: 0, updatedBy: 'a' });
     expect(first.ok && [first.record.version, first.record.updatedBy]).toEqual([1, 'a']);
-    const stale = await store.commit({ id, entries: entries.with(visits, 9), expectedVersion: 0 });
+    const stale = await store.put({ id, entries: entries.with(visits, 9), expectedVersion: 0 });
     expect(stale.ok).toBe(false);
     expect(!stale.ok && stale.current?.entries.get(visits)).toBe(1);
-    const second = await store.commit({ id, entries: entries.with(visits, 2), expectedVersion: 1 });
+    const second = await store.put({ id, entries: entries.with(visits, 2), expectedVersion: 1 });
     expect(second.ok).toBe(true);
     const record = await store.get(id);
     expect([record?.version, record?.entries.get(visits)]).toEqual([2, 2]);
   });
 
-  it('getMany and commitMany are pipelined and keep the order given', async () => {
+  it('getMany and putMany are pipelined and keep the order given', async () => {
     const [a, b] = [fresh(), fresh()];
     const entries = Snapshot.empty().with(cart, ['x']);
-    const results = await store.commitMany([
+    const results = await store.putMany([
       { id: a, entries, expectedVersion: 0 },
       { id: b, entries, expectedVersion: 0 },
       { id: a, entries: entries.with(cart, ['y']), expectedVersion: 1 },
@@ -208,8 +208,8 @@ describe('bad records in Redis get typed errors, and nothing is half-written', (
     for (const call of [
       () => offline.get('x'),
       () => offline.getMany(['x', 'y']),
-      () => offline.commit({ id: 'x', entries: Snapshot.empty(), expectedVersion: 0 }),
-      () => offline.commitMany([{ id: 'x', entries: Snapshot.empty(), expectedVersion: 0 }]),
+      () => offline.put({ id: 'x', entries: Snapshot.empty(), expectedVersion: 0 }),
+      () => offline.putMany([{ id: 'x', entries: Snapshot.empty(), expectedVersion: 0 }]),
       () => offline.history('x'),
     ]) {
       expect(isDContextError(await call().catch((e) => e), 'STORE_UNAVAILABLE')).toBe(true);

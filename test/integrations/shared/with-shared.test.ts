@@ -283,7 +283,7 @@ describe('withShared on the memory store', () => {
     // A store whose every commit loses to a newer version.
     const losing = {
       get: (x: string) => store.get(x),
-      commit: async () => ({ ok: false, current: await store.get(id) }),
+      put: async () => ({ ok: false, current: await store.get(id) }),
     } as unknown as SharedContextStore;
     await withShared(store, id, () => set(visits, 1));
     const error = await withShared(losing, id, () => set(cart, ['x']), { retries: 2 }).catch(
@@ -300,8 +300,8 @@ describe('withShared on the memory store', () => {
       () => withShared(store, 'x', 'no' as never),
       () => withShared(store, 'x', () => {}, { onConflict: 'newest' as never }),
       () => withShared(store, 'x', () => {}, { retries: -1 }),
-      () => store.commit({ id: 'x', entries: {} as Snapshot, expectedVersion: 0 }),
-      () => store.commit({ id: 'x', entries: Snapshot.empty(), expectedVersion: -1 }),
+      () => store.put({ id: 'x', entries: {} as Snapshot, expectedVersion: 0 }),
+      () => store.put({ id: 'x', entries: Snapshot.empty(), expectedVersion: -1 }),
     ]) {
       expect(isDContextError(await call().catch((e) => e), 'INVALID_ARGUMENT')).toBe(true);
     }
@@ -342,11 +342,11 @@ describe('history and rollback', () => {
     expect(await store.history(id)).toEqual([]);
   });
 
-  it('commitMany and getMany work in order, each write its own compare-and-set', async () => {
+  it('putMany and getMany work in order, each write its own compare-and-set', async () => {
     const store = new MemoryContextStore();
     const [a, b] = [fresh(), fresh()];
     const entries = Snapshot.empty().with(visits, 1);
-    const results = await store.commitMany([
+    const results = await store.putMany([
       { id: a, entries, expectedVersion: 0 },
       { id: b, entries, expectedVersion: 0 },
       { id: a, entries: entries.with(visits, 2), expectedVersion: 1 },

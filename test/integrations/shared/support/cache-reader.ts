@@ -24,8 +24,8 @@ const counting = Object.assign(Object.create(null), {
     return store.get(x);
   },
   getMany: (x: string[]) => store.getMany(x),
-  commit: store.commit.bind(store),
-  commitMany: store.commitMany.bind(store),
+  put: store.put.bind(store),
+  putMany: store.putMany.bind(store),
   history: store.history.bind(store),
   rollback: store.rollback.bind(store),
   delete: store.delete.bind(store),
