@@ -80,6 +80,7 @@ export class ContextCache implements SharedContextStore {
   readonly #store: SharedContextStore;
   readonly #strategy: NonNullable<ContextCacheOptions['strategy']>;
   readonly #tier: Lru<SharedRecord>;
+  readonly #maxEntries: number;
   readonly #loader: ContextCacheOptions['loader'];
   readonly #onError: (error: DContextError, failure?: WriteBehindFailure) => void;
   readonly #inflight = new Map<string, Promise<SharedRecord | undefined>>();
@@ -122,8 +123,9 @@ export class ContextCache implements SharedContextStore {
     this.#strategy = strategy;
     this.#loader = object.loader;
     this.#onError = object.onError ?? warn;
+    this.#maxEntries = intOption(object.maxEntries, 1000, 1, 'ContextCache option maxEntries');
     this.#tier = new Lru(
-      intOption(object.maxEntries, 1000, 1, 'ContextCache option maxEntries'),
+      this.#maxEntries,
       intOption(object.ttl, 30_000, 0, 'ContextCache option ttl'),
     );
     if (strategy === 'write-behind') {
@@ -212,6 +214,14 @@ export class ContextCache implements SharedContextStore {
     if (cached !== undefined && cached.version > record.version) return;
     this.#seen.set(record.id, record.version);
     this.#tier.set(record.id, record);
+    if (this.#seen.size > 2 * this.#maxEntries) this.#forgetEvicted();
+  }
+
+  /** Versions seen matter only for ids held or being loaded: the others read the store anyway. */
+  #forgetEvicted(): void {
+    for (const id of this.#seen.keys()) {
+      if (this.#tier.peek(id) === undefined && !this.#inflight.has(id)) this.#seen.delete(id);
+    }
   }
 
   #check(door: string): void {

@@ -24,6 +24,8 @@ export interface RedisClient {
   subscribe(channel: string): Promise<unknown>;
   unsubscribe(channel: string): Promise<unknown>;
   disconnect(): void;
+  /** ioredis's connection state (`'ready'` once it accepts commands). */
+  readonly status?: string;
   on(event: string, listener: (...args: string[]) => void): unknown;
   off(event: string, listener: (...args: string[]) => void): unknown;
 }

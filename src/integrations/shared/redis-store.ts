@@ -43,6 +43,31 @@ function unavailable(error: unknown, what: string): DContextError {
   );
 }
 
+/**
+ * Resolves once `client` accepts commands: a fresh `duplicate()` is still connecting, and with
+ * `enableOfflineQueue: false` a command sent then fails instead of waiting.
+ */
+function whenReady(client: RedisClient): Promise<void> {
+  const status = client.status;
+  if (status === undefined || status === 'ready' || status === 'wait') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      stop();
+      resolve();
+    };
+    const onEnd = () => {
+      stop();
+      reject(new Error('the subscriber connection ended before it was ready'));
+    };
+    const stop = () => {
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+    };
+    client.on('ready', onReady);
+    client.on('end', onEnd);
+  });
+}
+
 const isNoScript = (error: unknown) =>
   error instanceof Error && error.message.startsWith('NOSCRIPT');
 
@@ -252,7 +277,7 @@ export class RedisContextStore implements SharedContextStore {
   /**
    * Listens to the commits of every process on this prefix. While the subscriber connection is
    * down, announcements are lost: `onGap` is called when it drops and `onResume` once it listens
-   * again.
+   * again. Resolves once subscribed (a new subscriber connection is waited for while it connects).
    */
   async subscribe(handlers: CommitHandlers): Promise<CommitSubscription> {
     const owned = this.#subscriber === undefined;
@@ -291,6 +316,7 @@ export class RedisContextStore implements SharedContextStore {
     subscriber.on('close', onDown);
     subscriber.on('ready', onReady);
     try {
+      await whenReady(subscriber);
       await subscriber.subscribe(channel);
     } catch (error) {
       unlisten();

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initialize, isDContextError, RegistryBuilder, update } from '../../../src/index.js';
-import { RedisContextStore, withShared } from '../../../src/integrations/shared/index.js';
+import {
+  ContextCache,
+  RedisContextStore,
+  withShared,
+} from '../../../src/integrations/shared/index.js';
 import { COMMIT_SHA } from '../../../src/integrations/shared/redis-script.js';
 import { sleep } from '../../support/codes.js';
 
@@ -98,6 +102,9 @@ describe('a Redis killed and restarted mid-run', () => {
     redis.on('error', () => {}); // reconnection attempts while the server is down
     await new Promise((resolve) => redis.once('ready', resolve));
     const store = new RedisContextStore({ redis, prefix: 'restart:' });
+    // A cache on the same Redis: its subscription drops with the server and must come back.
+    const cache = new ContextCache(store, { ttl: 60_000 });
+    const cacheErrors: unknown[] = [];
     const acked: number[][] = Array.from({ length: WRITERS }, () => []);
     const errors: unknown[] = [];
     let phase: 'up' | 'down' | 'restarted' = 'up';
@@ -128,9 +135,13 @@ describe('a Redis killed and restarted mid-run', () => {
     const running = Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
 
     await sleep(400);
+    const before = await cache.get('session'); // held in the cache's tier now
     phase = 'down';
     await killRedis();
-    await sleep(400);
+    await sleep(100);
+    // The tier is not trusted while announcements may be missed: reads go to Redis, and fail.
+    for (let i = 0; i < 3; i++) cacheErrors.push(await cache.get('session').catch((e) => e));
+    await sleep(300);
     const duringOutage = errors.length;
     await startRedis();
     phase = 'restarted';
@@ -144,6 +155,21 @@ describe('a Redis killed and restarted mid-run', () => {
       expect(isDContextError(error, 'STORE_UNAVAILABLE'), String(error)).toBe(true);
     expect(ackedAfterRestart.count).toBeGreaterThanOrEqual(20);
     expect(await redis.script('EXISTS', COMMIT_SHA)).toEqual([1]);
+    expect(before?.version).toBeGreaterThan(0);
+    for (const error of cacheErrors)
+      expect(isDContextError(error, 'STORE_UNAVAILABLE'), String(error)).toBe(true);
+    // Subscribed again: the cache serves the version committed after the restart.
+    const latest = await store.get('session');
+    for (let i = 0; i < 100 && (await cache.get('session'))?.version !== latest?.version; i++)
+      await sleep(20);
+    expect((await cache.get('session'))?.version).toBe(latest?.version);
+    // …from its tier again, once the subscription is back.
+    for (let i = 0; i < 100 && cache.peek('session') === undefined; i++) {
+      await sleep(20);
+      await cache.get('session');
+    }
+    expect(cache.peek('session')?.version).toBe(latest?.version);
+    await cache.close();
 
     const record = await store.get('session');
     for (let w = 0; w < WRITERS; w++) {
