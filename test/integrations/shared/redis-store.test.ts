@@ -73,6 +73,30 @@ describe('RedisContextStore', () => {
     expect(await store.getMany([])).toEqual([]);
   });
 
+  it('getMany and putMany send one pipeline per batch, not one call per id', async () => {
+    const calls: string[] = [];
+    // The real client, with every method call on it recorded.
+    const counted = new Proxy(redis, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(property));
+          return value.apply(target, args);
+        };
+      },
+    });
+    const batched = new RedisContextStore({ redis: counted, prefix });
+    const ids = Array.from({ length: 50 }, () => fresh());
+    const results = await batched.putMany(
+      ids.map((id) => ({ id, entries: Snapshot.empty().with(visits, 1), expectedVersion: 0 })),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    const records = await batched.getMany(ids);
+    expect(records.every((r) => r?.version === 1)).toBe(true);
+    expect(calls).toEqual(['pipeline', 'pipeline']);
+  });
+
   it('keeps the last N versions; rollback commits an old version as the newest', async () => {
     const small = new RedisContextStore({ redis, prefix, historySize: 3 });
     const id = fresh();
