@@ -1,6 +1,7 @@
 /** `ContextCache`: a bounded in-process tier in front of a shared-context store. */
-import { DContextError, type Snapshot } from '../../index.js';
-import { checkId, checkWrite, DEFAULT_WRITER, intOption, invalid, optionsObject } from './check.js';
+import { DContextError } from '../../index.js';
+import { type ContextCacheOptions, resolveCacheOptions } from './cache-options.js';
+import { checkId, checkWrite, DEFAULT_WRITER, invalid } from './check.js';
 import { Lru } from './lru.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import { rollbackOn } from './rollback.js';
@@ -13,57 +14,6 @@ import type {
   SharedWrite,
 } from './types.js';
 import { type WriteBehindFailure, WriteBehindQueue } from './write-behind.js';
-
-/** What a read-through `loader` returns for an id the store does not hold. */
-export interface LoadedContext {
-  readonly entries: Snapshot;
-  readonly updatedBy?: string;
-}
-
-/** Options of {@link ContextCache}. */
-export interface ContextCacheOptions {
-  /**
-   * - `'write-through'` (default): a commit reaches the store before it resolves, then the tier.
-   * - `'read-through'`: write-through, and a miss in the store calls `loader`.
-   * - `'write-behind'`: a commit is checked against the tier, applied to it and resolves at once;
-   *   the store gets it from a bounded queue (see `maxQueue`, `onFull`, `close()`).
-   */
-  readonly strategy?: 'write-through' | 'read-through' | 'write-behind';
-  /**
-   * How long a record stays in the tier, in ms (default 30 000; 0: until evicted). The upper bound
-   * of the stale window when commit announcements are lost (see docs/shared-context.md).
-   */
-  readonly ttl?: number;
-  /** Records kept in the tier (default 1000); the least recently used go first. */
-  readonly maxEntries?: number;
-  /** Read-through: the context for an id the store does not hold (`undefined`: none). */
-  readonly loader?: (id: string) => LoadedContext | undefined | Promise<LoadedContext | undefined>;
-  /** Write-behind: writes waiting for the store at most (default 1000). */
-  readonly maxQueue?: number;
-  /** Write-behind: what a commit does when the queue is full: `'wait'` (default) or `'fail'` (`QUEUE_FULL`). */
-  readonly onFull?: 'wait' | 'fail';
-  /** Write-behind: ms between flushes (default 50); a full batch is sent at once. */
-  readonly flushInterval?: number;
-  /** Write-behind: writes per pipelined store call (default 100). */
-  readonly maxBatch?: number;
-  /** Write-behind: retries of a failed store call (default 3), `retryDelay` ms apart, doubling (default 100). */
-  readonly flushRetries?: number;
-  readonly retryDelay?: number;
-  /**
-   * Every failure the cache cannot return to a caller: a failed write-behind store call (retried
-   * or given up, see `failure.willRetry`), a lost subscription. Default: a process warning.
-   */
-  readonly onError?: (error: DContextError, failure?: WriteBehindFailure) => void;
-}
-
-const STRATEGIES = new Set(['write-through', 'read-through', 'write-behind']);
-
-function warn(error: DContextError): void {
-  process.emitWarning(error.message, {
-    type: 'DContextWarning',
-    code: `DCONTEXT_SHARED_${error.code}`,
-  });
-}
 
 /**
  * A store with a bounded LRU tier in this process in front of another store; it is a store
@@ -78,7 +28,6 @@ function warn(error: DContextError): void {
  */
 export class ContextCache implements SharedContextStore {
   readonly #store: SharedContextStore;
-  readonly #strategy: NonNullable<ContextCacheOptions['strategy']>;
   readonly #tier: Lru<SharedRecord>;
   readonly #maxEntries: number;
   readonly #loader: ContextCacheOptions['loader'];
@@ -100,51 +49,16 @@ export class ContextCache implements SharedContextStore {
         'ContextCache needs a store (MemoryContextStore, RedisContextStore) as its first argument',
       );
     }
-    const object = optionsObject<ContextCacheOptions>(options, 'ContextCache');
-    const strategy = object.strategy ?? 'write-through';
-    if (!STRATEGIES.has(strategy)) {
-      throw invalid(
-        `ContextCache option strategy must be 'write-through', 'read-through' or 'write-behind' (got ${String(strategy)})`,
-      );
-    }
-    if (object.loader !== undefined && typeof object.loader !== 'function') {
-      throw invalid('ContextCache option loader must be a function (id) => context or undefined');
-    }
-    if (strategy === 'read-through' && object.loader === undefined) {
-      throw invalid("ContextCache strategy 'read-through' needs a loader(id)");
-    }
-    if (object.onError !== undefined && typeof object.onError !== 'function') {
-      throw invalid('ContextCache option onError must be a function');
-    }
-    const onFull = object.onFull ?? 'wait';
-    if (onFull !== 'wait' && onFull !== 'fail')
-      throw invalid("ContextCache option onFull must be 'wait' or 'fail'");
+    const resolved = resolveCacheOptions(options);
     this.#store = store;
-    this.#strategy = strategy;
-    this.#loader = object.loader;
-    this.#onError = object.onError ?? warn;
-    this.#maxEntries = intOption(object.maxEntries, 1000, 1, 'ContextCache option maxEntries');
-    this.#tier = new Lru(
-      this.#maxEntries,
-      intOption(object.ttl, 30_000, 0, 'ContextCache option ttl'),
-    );
-    if (strategy === 'write-behind') {
+    this.#loader = resolved.loader;
+    this.#onError = resolved.onError;
+    this.#maxEntries = resolved.maxEntries;
+    this.#tier = new Lru(resolved.maxEntries, resolved.ttl);
+    if (resolved.writeBehind !== undefined) {
       this.#queue = new WriteBehindQueue(
         store,
-        {
-          maxQueue: intOption(object.maxQueue, 1000, 1, 'ContextCache option maxQueue'),
-          flushInterval: intOption(
-            object.flushInterval,
-            50,
-            1,
-            'ContextCache option flushInterval',
-          ),
-          maxBatch: intOption(object.maxBatch, 100, 1, 'ContextCache option maxBatch'),
-          onFull,
-          flushRetries: intOption(object.flushRetries, 3, 0, 'ContextCache option flushRetries'),
-          retryDelay: intOption(object.retryDelay, 100, 0, 'ContextCache option retryDelay'),
-          onError: (error, failure) => this.#onError(error, failure),
-        },
+        { ...resolved.writeBehind, onError: (error, failure) => this.#onError(error, failure) },
         {
           stored: (write, record) => this.#settle(write.id, record),
           abandoned: (write) => this.#settle(write.id, undefined),

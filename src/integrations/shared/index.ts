@@ -9,7 +9,8 @@
  *   {@link ContextCache} in front of either.
  */
 
-export { ContextCache, type ContextCacheOptions, type LoadedContext } from './cache.js';
+export { ContextCache } from './cache.js';
+export type { ContextCacheOptions, LoadedContext } from './cache-options.js';
 export { MemoryContextStore, type MemoryContextStoreOptions } from './memory-store.js';
 export { type EntryValues, type MergeConflict, type MergeResult, threeWayMerge } from './merge.js';
 export { type ConflictPolicy, type SharedConflict, SharedConflictError } from './policies.js';

@@ -1,9 +1,10 @@
 /** Shared contexts in Redis, through the user's ioredis client. */
-import { DContextError, isDContextError } from '../../index.js';
 import { checkId, checkWrite, DEFAULT_WRITER, intOption, invalid, optionsObject } from './check.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import type { RedisBatch, RedisClient } from './redis-client.js';
+import { unavailable } from './redis-errors.js';
 import { COMMIT_SCRIPT, COMMIT_SHA } from './redis-script.js';
+import { followCommits } from './redis-subscribe.js';
 import { rollbackOn } from './rollback.js';
 import type {
   CommitHandlers,
@@ -29,43 +30,6 @@ export interface RedisContextStoreOptions {
    * default `redis.duplicate()`, made on the first `subscribe` and closed with the subscription.
    */
   readonly subscriber?: RedisClient;
-}
-
-/** Any failure of the client as `STORE_UNAVAILABLE` (DContextErrors pass through unchanged). */
-function unavailable(error: unknown, what: string): DContextError {
-  if (isDContextError(error)) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new DContextError(
-    'STORE_UNAVAILABLE',
-    `Redis did not complete ${what}: ${detail}; retry when Redis is reachable (a write whose reply was lost may have been applied: read the context again)`,
-    undefined,
-    { cause: error },
-  );
-}
-
-/**
- * Resolves once `client` accepts commands: a fresh `duplicate()` is still connecting, and with
- * `enableOfflineQueue: false` a command sent then fails instead of waiting.
- */
-function whenReady(client: RedisClient): Promise<void> {
-  const status = client.status;
-  if (status === undefined || status === 'ready' || status === 'wait') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onReady = () => {
-      stop();
-      resolve();
-    };
-    const onEnd = () => {
-      stop();
-      reject(new Error('the subscriber connection ended before it was ready'));
-    };
-    const stop = () => {
-      client.off('ready', onReady);
-      client.off('end', onEnd);
-    };
-    client.on('ready', onReady);
-    client.on('end', onEnd);
-  });
 }
 
 const isNoScript = (error: unknown) =>
@@ -279,56 +243,9 @@ export class RedisContextStore implements SharedContextStore {
    * down, announcements are lost: `onGap` is called when it drops and `onResume` once it listens
    * again. Resolves once subscribed (a new subscriber connection is waited for while it connects).
    */
-  async subscribe(handlers: CommitHandlers): Promise<CommitSubscription> {
+  subscribe(handlers: CommitHandlers): Promise<CommitSubscription> {
     const owned = this.#subscriber === undefined;
     const subscriber = this.#subscriber ?? this.#redis.duplicate();
-    const channel = this.channel;
-    let gap = false;
-    const onMessage = (from: string, message: string) => {
-      if (from !== channel) return;
-      const space = message.indexOf(' ');
-      const version = Number(message.slice(0, space));
-      if (space > 0 && Number.isSafeInteger(version))
-        handlers.onCommit(message.slice(space + 1), version);
-    };
-    const onDown = () => {
-      if (gap) return;
-      gap = true;
-      handlers.onGap?.();
-    };
-    const onReady = () => {
-      if (!gap) return;
-      // Announcements resume only once the channel is subscribed again.
-      subscriber.subscribe(channel).then(
-        () => {
-          gap = false;
-          handlers.onResume?.();
-        },
-        () => {},
-      );
-    };
-    const unlisten = () => {
-      subscriber.off('message', onMessage);
-      subscriber.off('close', onDown);
-      subscriber.off('ready', onReady);
-    };
-    subscriber.on('message', onMessage);
-    subscriber.on('close', onDown);
-    subscriber.on('ready', onReady);
-    try {
-      await whenReady(subscriber);
-      await subscriber.subscribe(channel);
-    } catch (error) {
-      unlisten();
-      if (owned) subscriber.disconnect();
-      throw unavailable(error, 'subscribe');
-    }
-    return {
-      close: async () => {
-        unlisten();
-        if (owned) subscriber.disconnect();
-        else await subscriber.unsubscribe(channel).catch(() => {});
-      },
-    };
+    return followCommits(subscriber, owned, this.channel, handlers);
   }
 }
