@@ -94,7 +94,7 @@ describe('ContextCache tier', () => {
 
   it('holds at most maxEntries (least recently used go first) and drops entries after ttl', async () => {
     const store = new CountingStore();
-    const cache = cacheOf(store, { maxEntries: 2, ttl: 40 });
+    const cache = cacheOf(store, { maxEntries: 2, ttl: 500 });
     await settle();
     for (const id of ['a', 'b', 'c'])
       await store.put({ id, entries: entries(1), expectedVersion: 0 });
@@ -105,7 +105,7 @@ describe('ContextCache tier', () => {
     expect(cache.size).toBe(2);
     expect(cache.peek('b')).toBeUndefined();
     expect(cache.peek('a')).toBeDefined();
-    await sleep(60);
+    await sleep(600);
     expect(cache.peek('a')).toBeUndefined();
     const before = store.gets;
     await cache.get('a');
