@@ -35,8 +35,9 @@ export interface ContextCacheOptions {
   readonly flushInterval?: number;
   /** Write-behind: writes per pipelined store call (default 100). */
   readonly maxBatch?: number;
-  /** Write-behind: retries of a failed store call (default 3), `retryDelay` ms apart, doubling (default 100). */
+  /** Write-behind: retries of a failed store call (default 3). */
   readonly flushRetries?: number;
+  /** Write-behind: ms before the first retry of a failed store call, doubling each time (default 100). */
   readonly retryDelay?: number;
   /**
    * Every failure the cache cannot return to a caller: a failed write-behind store call (retried

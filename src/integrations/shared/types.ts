@@ -42,7 +42,7 @@ export type CommitResult =
 /** Called with each commit a store (or another process, through it) reports; version 0: deleted. */
 export type CommitListener = (id: string, version: number) => void;
 
-/** How a subscription reports that it may have missed commits (a lost connection). */
+/** A subscription to a store's commit announcements (see `SharedContextStore.subscribe`). */
 export interface CommitSubscription {
   /** Stops listening. */
   close(): Promise<void>;
