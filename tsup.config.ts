@@ -5,6 +5,7 @@ const library = {
   worker: 'src/worker/index.ts',
   log: 'src/integrations/log/index.ts',
   http: 'src/integrations/http/index.ts',
+  otel: 'src/integrations/otel/index.ts',
   shared: 'src/integrations/shared/index.ts',
 };
 const common: Options = { sourcemap: true, target: 'node20', splitting: false, clean: false };

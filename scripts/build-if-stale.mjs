@@ -22,6 +22,10 @@ const outputs = [
   'worker.cjs',
   'worker.d.ts',
   'worker.d.cts',
+  'otel.js',
+  'otel.cjs',
+  'shared.js',
+  'shared.cjs',
 ].map((f) => join('dist', f));
 
 const mtimes = (path) =>

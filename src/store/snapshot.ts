@@ -1,3 +1,4 @@
+import { runtime } from '../internal/runtime.js';
 import type { KeyRef, ValueRead, ValueWritten } from '../registry/context-key.js';
 import { currentRegistry, requireDefinition } from '../registry/registry.js';
 import { fitToRegistry, putEntry } from './deferred-entries.js';
@@ -17,6 +18,8 @@ export const VALUES: unique symbol = Symbol.for('dcontext.snapshot.values');
 export const CHAIN: unique symbol = Symbol.for('dcontext.snapshot.chain');
 /** @internal see {@link VALUES} */
 export const OPAQUE: unique symbol = Symbol.for('dcontext.snapshot.opaque');
+/** @internal see {@link VALUES}; the frame's `foreign` context, never serialized. */
+export const FOREIGN: unique symbol = Symbol.for('dcontext.snapshot.foreign');
 const BRAND = Symbol.for('dcontext.snapshot');
 
 /**
@@ -38,12 +41,23 @@ export class Snapshot {
   readonly [CHAIN]: ChainNode | null;
   /** @internal entries from the wire this process cannot decode, forwarded unchanged. */
   readonly [OPAQUE]: readonly OpaqueEntry[] | null;
+  /**
+   * @internal the captured scope's context of another system (see `Frame.foreign`): null when it
+   * had none, undefined when none was captured (a snapshot from the wire, `Snapshot.empty()`).
+   */
+  readonly [FOREIGN]: unknown;
 
   /** @internal use `snapshot()`, `Snapshot.empty()` or `deserialize()`. */
-  constructor(values: unknown[], chain: ChainNode | null, opaque: readonly OpaqueEntry[] | null) {
+  constructor(
+    values: unknown[],
+    chain: ChainNode | null,
+    opaque: readonly OpaqueEntry[] | null,
+    foreign: unknown = undefined,
+  ) {
     this[VALUES] = values;
     this[CHAIN] = chain;
     this[OPAQUE] = opaque;
+    this[FOREIGN] = foreign;
   }
 
   /** A snapshot with no values and an empty scope chain. */
@@ -75,7 +89,7 @@ export class Snapshot {
     validateValue(definition, value);
     const values = fitToRegistry(this[VALUES]).slice();
     putEntry(values, definition.index, value);
-    return new Snapshot(values, this[CHAIN], this[OPAQUE]);
+    return new Snapshot(values, this[CHAIN], this[OPAQUE], this[FOREIGN]);
   }
 
   /** The named scopes, outermost first. */
@@ -113,10 +127,17 @@ Object.defineProperty(Snapshot.prototype, BRAND, { value: true });
 /** Captures `frame` in O(1): the frame copies its values on its next write. */
 export function captureFrame(frame: Frame): Snapshot {
   frame.owned = false;
-  return new Snapshot(frame.values, frame.chain, frame.opaque);
+  return new Snapshot(frame.values, frame.chain, frame.opaque, frame.foreign);
 }
 
-/** A new frame holding `snapshot`'s values and scope chain (re-entering it). */
+/**
+ * A new frame holding `snapshot`'s values and scope chain (re-entering it), and the foreign
+ * context it captured; a snapshot that captured none (one from the wire) keeps the active async
+ * scope's, so entering a received context inside an OpenTelemetry span stays in that span.
+ */
 export function frameOfSnapshot(snapshot: Snapshot): Frame {
-  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE]);
+  const captured = snapshot[FOREIGN];
+  const foreign =
+    captured !== undefined ? captured : (runtime.als.getStore() ?? runtime.root).foreign;
+  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], foreign);
 }

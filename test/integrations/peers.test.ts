@@ -12,7 +12,7 @@ describe('optional peers', () => {
       process.execPath,
       [
         '-e',
-        "require('dcontext'); require('dcontext/log'); require('dcontext/shared'); console.log(JSON.stringify(Object.keys(require.cache)))",
+        "require('dcontext'); require('dcontext/log'); require('dcontext/worker'); require('dcontext/http'); require('dcontext/shared'); console.log(JSON.stringify(Object.keys(require.cache)))",
       ],
       { cwd: root, encoding: 'utf8' },
     );
@@ -27,6 +27,18 @@ describe('optional peers', () => {
         (m) => m[1]!,
       );
       expect(imports.filter((name) => PEERS.test(name))).toEqual([]);
+    }
+  });
+
+  it('dcontext/otel imports @opentelemetry/api and no other OpenTelemetry package (ESM and CommonJS builds)', () => {
+    for (const file of ['otel.js', 'otel.cjs']) {
+      const code = readFileSync(`${root}dist/${file}`, 'utf8');
+      const imports = [...code.matchAll(/(?:from\s*|import\(|require\()\s*['"]([^'"]+)['"]/g)].map(
+        (m) => m[1]!,
+      );
+      expect(new Set(imports.filter((name) => PEERS.test(name)))).toEqual(
+        new Set(['@opentelemetry/api']),
+      );
     }
   });
 });

@@ -8,6 +8,9 @@ const requestId = builder.register('request_id');
 const tenant = builder.register('tenant', { metadata: { log: true } });
 dcontext.initialize(builder);
 
+const manager = new otel.DContextManager();
+const otelKey = api.createContextKey('consumer');
+
 const { port1, port2 } = new MessageChannel();
 const viaWorker = new Promise((resolve) => {
   // Registered outside every scope: the handler sees the sender's context from the message.
@@ -28,6 +31,14 @@ dcontext
       header: dcontext.serializeToString(),
       logged: { ...log.logFields() },
       outgoing: Object.keys(http.injectHeaders({})),
+      // dcontext/otel: OpenTelemetry's context and dcontext's scopes in one store.
+      otel: manager.with(api.ROOT_CONTEXT.setValue(otelKey, 'v'), () =>
+        dcontext.scope('inner', () => ({
+          value: manager.active().getValue(otelKey),
+          scopeChain: dcontext.scopeChain(),
+          traceFields: otel.traceFields(),
+        })),
+      ),
       deserialized: { requestId: received.get(requestId), scopeChain: received.scopeChain },
     };
   })
@@ -51,6 +62,8 @@ import * as dcontext from 'dcontext';
 import * as worker from 'dcontext/worker';
 import * as log from 'dcontext/log';
 import * as http from 'dcontext/http';
+import * as otel from 'dcontext/otel';
+import * as api from '@opentelemetry/api';
 import * as shared from 'dcontext/shared';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
@@ -61,6 +74,8 @@ const dcontext = require('dcontext');
 const worker = require('dcontext/worker');
 const log = require('dcontext/log');
 const http = require('dcontext/http');
+const otel = require('dcontext/otel');
+const api = require('@opentelemetry/api');
 const shared = require('dcontext/shared');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
@@ -72,6 +87,7 @@ import { DContextError, RegistryBuilder, Snapshot, get, initialize, scope, seria
 import { errorContext, type FailedWorkContext } from 'dcontext/worker';
 import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
 import { expressContext, httpContext, injectHeaders } from 'dcontext/http';
+import { DContextManager, DContextPropagator, traceFields, type TraceFields } from 'dcontext/otel';
 import { ContextCache, MemoryContextStore, type SharedContextStore, withShared } from 'dcontext/shared';
 
 const builder = new RegistryBuilder();
@@ -96,6 +112,9 @@ export const middleware = expressContext({ requestId: { key: requestId } });
 export const headers = injectHeaders({});
 export const format = winstonFormat({ scopeField: false });
 export const fields: Record<string, unknown> = logFields(Snapshot.empty());
+export const manager = new DContextManager().enable();
+export const propagator = new DContextPropagator({ accept: [requestId], send: 'all' });
+export const spanIds: Partial<TraceFields> = traceFields();
 
 export const sharedStore: SharedContextStore = new ContextCache(new MemoryContextStore(), {
   strategy: 'write-through',
