@@ -75,9 +75,13 @@ async function startRedis(): Promise<void> {
 }
 
 function killRedis(): Promise<void> {
+  const running = server;
+  if (running === undefined || running.exitCode !== null || running.signalCode !== null) {
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
-    server?.once('exit', () => resolve());
-    server?.kill('SIGKILL');
+    running.once('exit', () => resolve());
+    running.kill('SIGKILL');
   });
 }
 
