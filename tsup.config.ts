@@ -8,6 +8,7 @@ const library = {
   otel: 'src/integrations/otel/index.ts',
   bullmq: 'src/integrations/bullmq/index.ts',
   nats: 'src/integrations/nats/index.ts',
+  shared: 'src/integrations/shared/index.ts',
 };
 const common: Options = { sourcemap: true, target: 'node20', splitting: false, clean: false };
 

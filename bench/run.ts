@@ -23,9 +23,9 @@ const BENCHES = [
   'worker',
   'log',
 ] as const;
-// Run only when named (`npm run bench -- http`): they start servers and take minutes; bullmq and
-// nats need Redis and a NATS server running (REDIS_URL, NATS_URL).
-const ON_DEMAND = ['http', 'bullmq', 'nats'] as const;
+// Run only when named (`npm run bench -- http shared`): they need servers and take minutes (http
+// starts its own; bullmq, nats and shared need Redis and NATS at REDIS_URL / NATS_URL).
+const ON_DEMAND = ['http', 'bullmq', 'nats', 'shared'] as const;
 
 function runBench(name: string): Promise<{ code: number | null; verdicts: string[] }> {
   const file = fileURLToPath(new URL(`./${name}.bench.ts`, import.meta.url));

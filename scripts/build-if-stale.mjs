@@ -28,6 +28,8 @@ const outputs = [
   'bullmq.cjs',
   'nats.js',
   'nats.cjs',
+  'shared.js',
+  'shared.cjs',
 ].map((f) => join('dist', f));
 
 const mtimes = (path) =>

@@ -20,7 +20,18 @@ export type DContextErrorCode =
   | 'NOT_CLONEABLE'
   | 'NOT_ACCEPTED'
   | 'BAD_SIGNATURE'
-  | 'TASK_NOT_WRAPPED';
+  | 'TASK_NOT_WRAPPED'
+  /**
+   * A shared context (`dcontext/shared`) changed concurrently and the conflict policy refused the
+   * change (`onConflict: 'fail'`), or the compare-and-set still lost after every retry.
+   */
+  | 'CONFLICT'
+  /** A shared context store (Redis) could not be reached or did not answer; nothing was written. */
+  | 'STORE_UNAVAILABLE'
+  /** A bounded queue (the write-behind cache's) is full and its policy is to fail, not to wait. */
+  | 'QUEUE_FULL'
+  /** An operation on something already closed (a `ContextCache` after `close()`). */
+  | 'CLOSED';
 
 // Set on every DContextError's prototype; `Symbol.for`, so the ESM and the CommonJS build (each
 // with its own class when both are loaded) recognise each other's errors with `instanceof`.

@@ -31,6 +31,10 @@ const ERROR_CODES: Record<DContextErrorCode, true> = {
   NOT_ACCEPTED: true,
   BAD_SIGNATURE: true,
   TASK_NOT_WRAPPED: true,
+  CONFLICT: true,
+  STORE_UNAVAILABLE: true,
+  QUEUE_FULL: true,
+  CLOSED: true,
 };
 
 function isErrorCode(code: unknown): code is DContextErrorCode {

@@ -7,12 +7,12 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const PEERS = /pino|winston|@opentelemetry|fastify|express|undici|bullmq|ioredis|nats/;
 
 describe('optional peers', () => {
-  it("importing 'dcontext' (and dcontext/bullmq, dcontext/nats) loads no integration's library (CommonJS: nothing in require.cache)", () => {
+  it("importing 'dcontext' (and every subpath but dcontext/otel, which loads @opentelemetry/api by design) loads no integration's library (CommonJS: nothing in require.cache)", () => {
     const loaded = execFileSync(
       process.execPath,
       [
         '-e',
-        "require('dcontext'); require('dcontext/log'); require('dcontext/worker'); require('dcontext/http'); require('dcontext/bullmq'); require('dcontext/nats'); console.log(JSON.stringify(Object.keys(require.cache)))",
+        "require('dcontext'); require('dcontext/log'); require('dcontext/worker'); require('dcontext/http'); require('dcontext/bullmq'); require('dcontext/nats'); require('dcontext/shared'); console.log(JSON.stringify(Object.keys(require.cache)))",
       ],
       { cwd: root, encoding: 'utf8' },
     );
@@ -31,6 +31,8 @@ describe('optional peers', () => {
       'bullmq.cjs',
       'nats.js',
       'nats.cjs',
+      'shared.js',
+      'shared.cjs',
     ]) {
       const code = readFileSync(`${root}dist/${file}`, 'utf8');
       const imports = [...code.matchAll(/(?:from\s*|import\(|require\()\s*['"]([^'"]+)['"]/g)].map(

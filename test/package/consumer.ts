@@ -43,12 +43,16 @@ dcontext
     };
   })
   .then(async (inScope) => {
+    const store = new shared.MemoryContextStore();
+    await shared.withShared(store, 'session-1', () => dcontext.set(requestId, 'req-1'));
+    const record = await store.get('session-1');
     const result = {
       name: pkg.name,
       outside: dcontext.get(requestId) ?? null,
       ...inScope,
       viaWorker: await viaWorker,
       messaging: { bullmq: typeof bullmq.withJobContext, nats: typeof nats.handleWithContext },
+      shared: { version: record.version, requestId: record.entries.get(requestId) },
     };
     console.log(JSON.stringify(result));
   });
@@ -63,6 +67,7 @@ import * as otel from 'dcontext/otel';
 import * as api from '@opentelemetry/api';
 import * as bullmq from 'dcontext/bullmq';
 import * as nats from 'dcontext/nats';
+import * as shared from 'dcontext/shared';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -76,6 +81,7 @@ const otel = require('dcontext/otel');
 const api = require('@opentelemetry/api');
 const bullmq = require('dcontext/bullmq');
 const nats = require('dcontext/nats');
+const shared = require('dcontext/shared');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;
@@ -87,6 +93,7 @@ import { errorContext, type FailedWorkContext } from 'dcontext/worker';
 import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
 import { expressContext, httpContext, injectHeaders } from 'dcontext/http';
 import { DContextManager, DContextPropagator, traceFields, type TraceFields } from 'dcontext/otel';
+import { ContextCache, MemoryContextStore, type SharedContextStore, withShared } from 'dcontext/shared';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -113,6 +120,11 @@ export const fields: Record<string, unknown> = logFields(Snapshot.empty());
 export const manager = new DContextManager().enable();
 export const propagator = new DContextPropagator({ accept: [requestId], send: 'all' });
 export const spanIds: Partial<TraceFields> = traceFields();
+
+export const sharedStore: SharedContextStore = new ContextCache(new MemoryContextStore(), {
+  strategy: 'write-through',
+});
+export const committed: Promise<number> = withShared(sharedStore, 'session-1', () => 1);
 
 export function contextOf(error: unknown): Snapshot | undefined {
   // One Snapshot class for both subpaths: the worker's snapshot is a 'dcontext' Snapshot.

@@ -148,6 +148,10 @@ describe('the packed package', () => {
       'dist/nats.cjs',
       'dist/nats.d.ts',
       'dist/nats.d.cts',
+      'dist/shared.js',
+      'dist/shared.cjs',
+      'dist/shared.d.ts',
+      'dist/shared.d.cts',
       'dist/cli.js',
       'docs/usage-guide.md',
       'examples/demo.ts',
@@ -215,14 +219,15 @@ describe('the installed package, used as a user would', () => {
     viaWorker: { message: 'ping', requestId: 'req-1', scopeChain: ['request'] },
     // The messaging subpaths load without their peers (bullmq, nats) installed.
     messaging: { bullmq: 'function', nats: 'function' },
+    shared: { version: 1, requestId: 'req-1' },
   };
 
-  it('imports dcontext and every subpath (worker, log, http, otel, bullmq, nats) and dcontext/package.json from ESM', async () => {
+  it('imports dcontext and every subpath (worker, log, http, otel, bullmq, nats, shared) and dcontext/package.json from ESM', async () => {
     writeFileSync(join(consumer, 'esm.mjs'), esm);
     expect(await node('esm.mjs')).toMatchObject(expected);
   });
 
-  it('requires dcontext and every subpath (worker, log, http, otel, bullmq, nats) and dcontext/package.json from CommonJS', async () => {
+  it('requires dcontext and every subpath (worker, log, http, otel, bullmq, nats, shared) and dcontext/package.json from CommonJS', async () => {
     writeFileSync(join(consumer, 'cjs.cjs'), cjs);
     expect(await node('cjs.cjs')).toMatchObject(expected);
   });
