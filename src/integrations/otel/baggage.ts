@@ -34,7 +34,8 @@ export function isBaggageName(name: unknown): name is string {
 
 /**
  * The header value for `pairs`, in order, within the limits: a pair whose name is not a token,
- * whose member is over 4,096 bytes or would take the header past 8,192 bytes is skipped; pairs
+ * whose properties hold a `,`, whose member is over 4,096 bytes or would take the header past
+ * 8,192 bytes is skipped; pairs
  * after the 64th are dropped. A name given twice is written once (the first). Undefined when
  * nothing is left.
  */
@@ -46,7 +47,11 @@ export function encodeBaggage(pairs: Iterable<BaggagePair>): string | undefined 
     if (members.length === BAGGAGE_LIMITS.maxEntries) break;
     if (!isBaggageName(name) || seen.has(name)) continue;
     let member = `${name}=${encodeURIComponent(value)}`;
-    if (properties !== undefined && properties !== '') member += `;${properties}`;
+    if (properties !== undefined && properties !== '') {
+      // A ',' in properties would start another member, past the limits and the checks above.
+      if (properties.includes(',')) continue;
+      member += `;${properties}`;
+    }
     // All ASCII after encodeURIComponent (properties are checked the same way): length is bytes.
     if (member.length > BAGGAGE_LIMITS.maxEntryBytes || !/^[\x20-\x7e]*$/.test(member)) continue;
     const added = (members.length === 0 ? 0 : 1) + member.length;
