@@ -251,3 +251,52 @@ describe('a worker-thread carrier forged by the worker', () => {
     expect(get(requestId)).toBe(undefined);
   });
 });
+
+describe('many interleaved extracted requests', () => {
+  it('400 requests with random delays, spans and a disable/enable in the middle: each reads and sends only its own context', async () => {
+    const { propagator } = make();
+    const tracer = trace.getTracer('hostile');
+    const pause = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+    const mismatches: string[] = [];
+    const flip = (async () => {
+      await pause();
+      manager.disable();
+      await pause();
+      manager.enable();
+    })();
+    await Promise.all(
+      Array.from({ length: 400 }, async (_, i) => {
+        await pause();
+        const inbound = scope('upstream', () => {
+          set(requestId, `r-${i}`);
+          return serializeToString();
+        });
+        const extracted = propagator.extract(
+          ROOT_CONTEXT,
+          { 'x-dcontext': inbound, baggage: `tenant=t-${i}` },
+          defaultTextMapGetter,
+        );
+        await context.with(extracted, () =>
+          tracer.startActiveSpan(`request ${i}`, async (span) => {
+            await pause();
+            await scope('handler', async () => {
+              set(tenant, `own-${i}`);
+              await pause();
+              const carrier: Record<string, string> = {};
+              propagator.inject(context.active(), carrier, defaultTextMapSetter);
+              const sent = deserialize(carrier['x-dcontext']!, { accept: 'all' });
+              const seen = [get(requestId), sent.get(requestId), sent.get(tenant), carrier.baggage];
+              const want = [`r-${i}`, `r-${i}`, `own-${i}`, `tenant=own-${i}`];
+              if (JSON.stringify(seen) !== JSON.stringify(want)) {
+                mismatches.push(`${i}: ${JSON.stringify(seen)}`);
+              }
+            });
+            span.end();
+          }),
+        );
+      }),
+    );
+    await flip;
+    expect(mismatches).toEqual([]);
+  });
+});
