@@ -300,3 +300,19 @@ describe('many interleaved extracted requests', () => {
     expect(mismatches).toEqual([]);
   });
 });
+
+describe('a value encodeURIComponent refuses (a lone surrogate)', () => {
+  it('is left out of baggage; the other bridged and OpenTelemetry entries are still written', () => {
+    const { propagator, errors } = make();
+    const carrier: Record<string, string> = {};
+    const own = propagation.createBaggage({ plain: { value: 'v' }, broken: { value: '\uD800' } });
+    scope('request', () => {
+      set(tenant, 'acme');
+      manager.with(propagation.setBaggage(context.active(), own), () =>
+        propagator.inject(context.active(), carrier, defaultTextMapSetter),
+      );
+    });
+    expect(carrier.baggage).toBe('tenant=acme,plain=v');
+    expect(errors).toEqual([]);
+  });
+});
