@@ -19,6 +19,7 @@ import {
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  bindEmitter,
   type DContextError,
   deserialize,
   get,
@@ -314,5 +315,30 @@ describe('a value encodeURIComponent refuses (a lone surrogate)', () => {
     });
     expect(carrier.baggage).toBe('tenant=acme,plain=v');
     expect(errors).toEqual([]);
+  });
+});
+
+describe("dcontext's own bindEmitter over an emitter a context manager bound first", () => {
+  // KNOWN BUG in src/emitter/bind-emitter.ts (owned by another helper, not edited here): the
+  // core's bindEmitter patches the add methods only, and relies on `listener` for removal; a
+  // manager that bound the emitter first wraps the core's wrapper again (DContextManager,
+  // AsyncLocalStorageContextManager), so removeListener(original) finds nothing and the listener
+  // leaks and keeps firing. Fix: bindEmitter patches removeListener/off/removeAllListeners to
+  // remove its own wrapper of the original (as src/integrations/otel/bind.ts does). These tests
+  // are `it.fails` so CI stays green; when they pass unexpectedly, make them `it`.
+  it.fails.each([
+    ['DContextManager', () => manager.bind(ROOT_CONTEXT, new EventEmitter())],
+    [
+      'AsyncLocalStorageContextManager',
+      () => new AsyncLocalStorageContextManager().bind(ROOT_CONTEXT, new EventEmitter()),
+    ],
+  ])('bound first by %s: removeListener and off take the original listener', (_name, first) => {
+    const ee = bindEmitter(first());
+    const listener = () => {};
+    ee.on('a', listener);
+    ee.removeListener('a', listener);
+    ee.once('b', listener);
+    ee.off('b', listener);
+    expect([ee.listenerCount('a'), ee.listenerCount('b')]).toEqual([0, 0]);
   });
 });
