@@ -39,7 +39,10 @@ function hasHeader(headers: DispatchHeaders, lowerName: string): boolean {
   return false;
 }
 
-/** `headers` with `pairs` added (those it does not have yet): same form, an iterable as a flat array. */
+/**
+ * `headers` with `pairs` added (those it does not have yet), in the same form; an iterable
+ * becomes a flat array.
+ */
 function withPairs(headers: DispatchHeaders, pairs: [string, string][]): DispatchHeaders {
   if (headers !== null && headers !== undefined && !Array.isArray(headers)) {
     if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
