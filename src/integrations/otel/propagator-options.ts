@@ -49,7 +49,11 @@ export interface DContextPropagatorOptions {
    * code and process, then silence.
    */
   readonly onError?: (error: DContextError) => void;
-  /** HMAC keys the context header must be signed with (`deserialize`'s `verifyKeys`). */
+  /**
+   * HMAC keys the context header must be signed with (`deserialize`'s `verifyKeys`). With them,
+   * bridged keys are no longer taken from `baggage`, which is never signed (each such entry is
+   * reported as `NOT_ACCEPTED`); they are still written to it.
+   */
   readonly verifyKeys?: readonly SigningKey[];
   /** Signs the context header that `inject` writes (`serialize`'s `signingKey`). */
   readonly signingKey?: SigningKey;

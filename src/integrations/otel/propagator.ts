@@ -97,7 +97,13 @@ export class DContextPropagator implements TextMapPropagator {
     if (options.baggage) {
       try {
         const header = getter.get(carrier, BAGGAGE_HEADER);
-        received = takeBaggage(received, header, options.accept, (error) => this.#report(error));
+        received = takeBaggage(
+          received,
+          header,
+          options.accept,
+          (error) => this.#report(error),
+          options.verifyKeys !== undefined,
+        );
       } catch (error) {
         // A carrier whose getter throws on `baggage`: all or nothing, as for the context header.
         this.#report(asError(error, "cannot read the request's baggage"));

@@ -342,3 +342,35 @@ describe("dcontext's own bindEmitter over an emitter a context manager bound fir
     expect([ee.listenerCount('a'), ee.listenerCount('b')]).toEqual([0, 0]);
   });
 });
+
+describe('verifyKeys: only signed context is taken', () => {
+  const signing = 'k'.repeat(32);
+
+  it('a bridged key is not taken from baggage, which no one signs; each such entry is reported', () => {
+    const errors: DContextError[] = [];
+    const propagator = new DContextPropagator({
+      accept: 'all',
+      verifyKeys: [signing],
+      onError: (e) => errors.push(e),
+    });
+    const forged = propagator.extract(
+      ROOT_CONTEXT,
+      { baggage: 'tenant=victim-corp' },
+      defaultTextMapGetter,
+    );
+    expect(manager.with(forged, () => get(tenant))).toBe(undefined);
+    expect(errors.map((e) => [e.code, e.key])).toEqual([['NOT_ACCEPTED', 'tenant']]);
+
+    // A signed header is still taken whole, and baggage does not add to it.
+    const signed = scope('upstream', () => {
+      set(requestId, 'r-signed');
+      return serializeToString(undefined, { signingKey: signing });
+    });
+    const ctx = propagator.extract(
+      ROOT_CONTEXT,
+      { 'x-dcontext': signed, baggage: 'tenant=victim-corp' },
+      defaultTextMapGetter,
+    );
+    expect(manager.with(ctx, () => [get(requestId), get(tenant)])).toEqual(['r-signed', undefined]);
+  });
+});
