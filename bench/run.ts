@@ -23,8 +23,9 @@ const BENCHES = [
   'worker',
   'log',
 ] as const;
-// Run only when named (`npm run bench -- http`): they start servers and take minutes.
-const ON_DEMAND = ['http'] as const;
+// Run only when named (`npm run bench -- http`): they start servers and take minutes; bullmq and
+// nats need Redis and a NATS server running (REDIS_URL, NATS_URL).
+const ON_DEMAND = ['http', 'bullmq', 'nats'] as const;
 
 function runBench(name: string): Promise<{ code: number | null; verdicts: string[] }> {
   const file = fileURLToPath(new URL(`./${name}.bench.ts`, import.meta.url));

@@ -24,6 +24,10 @@ const outputs = [
   'worker.d.cts',
   'otel.js',
   'otel.cjs',
+  'bullmq.js',
+  'bullmq.cjs',
+  'nats.js',
+  'nats.cjs',
 ].map((f) => join('dist', f));
 
 const mtimes = (path) =>

@@ -7,21 +7,31 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const PEERS = /pino|winston|@opentelemetry|fastify|express|undici|bullmq|ioredis|nats/;
 
 describe('optional peers', () => {
-  it("importing 'dcontext' loads no integration's library (CommonJS: nothing in require.cache)", () => {
+  it("importing 'dcontext' (and dcontext/bullmq, dcontext/nats) loads no integration's library (CommonJS: nothing in require.cache)", () => {
     const loaded = execFileSync(
       process.execPath,
       [
         '-e',
-        "require('dcontext'); require('dcontext/log'); require('dcontext/worker'); require('dcontext/http'); console.log(JSON.stringify(Object.keys(require.cache)))",
+        "require('dcontext'); require('dcontext/log'); require('dcontext/worker'); require('dcontext/http'); require('dcontext/bullmq'); require('dcontext/nats'); console.log(JSON.stringify(Object.keys(require.cache)))",
       ],
       { cwd: root, encoding: 'utf8' },
     );
     const modules = JSON.parse(loaded) as string[];
-    expect(modules.filter((file) => PEERS.test(file))).toEqual([]);
+    // Library files only: dcontext's own dist/bullmq.cjs is not the bullmq package.
+    expect(modules.filter((file) => /node_modules/.test(file) && PEERS.test(file))).toEqual([]);
   });
 
   it('no built entry imports an integration library (ESM and CommonJS builds)', () => {
-    for (const file of ['index.js', 'index.cjs', 'log.js', 'log.cjs']) {
+    for (const file of [
+      'index.js',
+      'index.cjs',
+      'log.js',
+      'log.cjs',
+      'bullmq.js',
+      'bullmq.cjs',
+      'nats.js',
+      'nats.cjs',
+    ]) {
       const code = readFileSync(`${root}dist/${file}`, 'utf8');
       const imports = [...code.matchAll(/(?:from\s*|import\(|require\()\s*['"]([^'"]+)['"]/g)].map(
         (m) => m[1]!,

@@ -48,6 +48,7 @@ dcontext
       outside: dcontext.get(requestId) ?? null,
       ...inScope,
       viaWorker: await viaWorker,
+      messaging: { bullmq: typeof bullmq.withJobContext, nats: typeof nats.handleWithContext },
     };
     console.log(JSON.stringify(result));
   });
@@ -60,6 +61,8 @@ import * as log from 'dcontext/log';
 import * as http from 'dcontext/http';
 import * as otel from 'dcontext/otel';
 import * as api from '@opentelemetry/api';
+import * as bullmq from 'dcontext/bullmq';
+import * as nats from 'dcontext/nats';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -71,6 +74,8 @@ const log = require('dcontext/log');
 const http = require('dcontext/http');
 const otel = require('dcontext/otel');
 const api = require('@opentelemetry/api');
+const bullmq = require('dcontext/bullmq');
+const nats = require('dcontext/nats');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;

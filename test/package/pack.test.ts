@@ -140,6 +140,14 @@ describe('the packed package', () => {
       'dist/otel.cjs',
       'dist/otel.d.ts',
       'dist/otel.d.cts',
+      'dist/bullmq.js',
+      'dist/bullmq.cjs',
+      'dist/bullmq.d.ts',
+      'dist/bullmq.d.cts',
+      'dist/nats.js',
+      'dist/nats.cjs',
+      'dist/nats.d.ts',
+      'dist/nats.d.cts',
       'dist/cli.js',
       'docs/usage-guide.md',
       'examples/demo.ts',
@@ -205,14 +213,16 @@ describe('the installed package, used as a user would', () => {
     outgoing: ['x-dcontext'],
     otel: { value: 'v', scopeChain: ['request', 'inner'], traceFields: {} },
     viaWorker: { message: 'ping', requestId: 'req-1', scopeChain: ['request'] },
+    // The messaging subpaths load without their peers (bullmq, nats) installed.
+    messaging: { bullmq: 'function', nats: 'function' },
   };
 
-  it('imports dcontext, dcontext/worker, dcontext/log, dcontext/http, dcontext/otel and dcontext/package.json from ESM', async () => {
+  it('imports dcontext and every subpath (worker, log, http, otel, bullmq, nats) and dcontext/package.json from ESM', async () => {
     writeFileSync(join(consumer, 'esm.mjs'), esm);
     expect(await node('esm.mjs')).toMatchObject(expected);
   });
 
-  it('requires dcontext, dcontext/worker, dcontext/log, dcontext/http, dcontext/otel and dcontext/package.json from CommonJS', async () => {
+  it('requires dcontext and every subpath (worker, log, http, otel, bullmq, nats) and dcontext/package.json from CommonJS', async () => {
     writeFileSync(join(consumer, 'cjs.cjs'), cjs);
     expect(await node('cjs.cjs')).toMatchObject(expected);
   });
