@@ -1,4 +1,4 @@
-import type { TransferListItem } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
 import { snapshot } from '../context-api.js';
 import { causeText } from '../errors.js';
 import { bothFrom, runInBoth } from '../internal/both-stores.js';
@@ -9,7 +9,7 @@ import { attachContext } from './error-context.js';
 
 /** Where a message can be posted: a `MessagePort`, a `Worker`, `parentPort`, a `BroadcastChannel`. */
 export interface MessageTarget {
-  postMessage(value: unknown, transferList?: readonly TransferListItem[]): void;
+  postMessage(value: unknown, transferList?: readonly Transferable[]): void;
 }
 
 /** What messages can be received from: a `MessagePort`, a `Worker`, `parentPort`. */
@@ -30,7 +30,7 @@ export interface MessageSource {
 export function postWithContext(
   port: MessageTarget,
   message: unknown,
-  transferList?: readonly TransferListItem[],
+  transferList?: readonly Transferable[],
 ): void {
   const envelope = wrap(snapshot(), message);
   if (transferList === undefined) port.postMessage(envelope);

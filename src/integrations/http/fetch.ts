@@ -20,6 +20,7 @@ function urlOf(input: string | URL | Request): URL | undefined {
 /**
  * A `fetch` that sends the current context's headers (see {@link EgressOptions}) to the
  * destinations `to` allows. `fetchImpl` defaults to the global `fetch`, looked up at each call.
+ * Like `fetch`, it never throws: an error on the way out (`CONTEXT_TOO_LARGE`, …) rejects.
  *
  * @example
  * const internalFetch = createContextFetch({ to: (url) => url.hostname.endsWith('.internal') });
@@ -32,7 +33,7 @@ export function createContextFetch(options?: EgressOptions, fetchImpl?: Fetch): 
       `createContextFetch(options, fetchImpl): fetchImpl must be a function (got ${describe(fetchImpl)})`,
     );
   }
-  return (input, init) => {
+  const contextual: Fetch = (input, init) => {
     const send = fetchImpl ?? globalThis.fetch;
     if (egress.to !== undefined) {
       const url = urlOf(input);
@@ -44,6 +45,15 @@ export function createContextFetch(options?: EgressOptions, fetchImpl?: Fetch): 
       init?.headers ?? (input instanceof Request ? input.headers : undefined),
     );
     return send(input, { ...init, headers: addHeaders(headers, pairs) });
+  };
+  // As fetch: an error on the way out (CONTEXT_TOO_LARGE, a `to` that throws, headers fetch
+  // refuses) is a rejected promise, never a synchronous throw that `.catch()` would miss.
+  return (input, init) => {
+    try {
+      return contextual(input, init);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 }
 

@@ -39,11 +39,20 @@ function hasHeader(headers: DispatchHeaders, lowerName: string): boolean {
   return false;
 }
 
-/** `headers` with `pairs` added (those it does not have yet), as a new value of the same form. */
+/**
+ * `headers` with `pairs` added (those it does not have yet), in the same form; an iterable
+ * becomes a flat array.
+ */
 function withPairs(headers: DispatchHeaders, pairs: [string, string][]): DispatchHeaders {
   if (headers !== null && headers !== undefined && !Array.isArray(headers)) {
     if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
-      headers = Object.fromEntries(headers as Iterable<[string, string | string[] | undefined]>);
+      // Flat `[name, value, …]`, which undici also takes: an object would keep one of a name
+      // given twice.
+      const flat: (string | string[] | undefined)[] = [];
+      for (const [name, value] of headers as Iterable<[string, string | string[] | undefined]>) {
+        flat.push(name, value);
+      }
+      headers = flat as string[];
     }
   }
   const missing = pairs.filter(([name]) => !hasHeader(headers, name));

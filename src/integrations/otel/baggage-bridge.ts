@@ -15,13 +15,15 @@ export const BAGGAGE_HEADER = 'baggage';
 /**
  * `received` with the accepted bridged keys the baggage header holds. The context header wins:
  * a key it set is not taken from baggage. A value the key's `validate` refuses is reported
- * and skipped.
+ * and skipped. With `signedOnly` (the propagator has `verifyKeys`) nothing is taken: baggage is
+ * never signed, so each bridged entry is reported as `NOT_ACCEPTED`.
  */
 export function takeBaggage(
   received: Snapshot | undefined,
   value: string | string[] | undefined,
   accept: 'none' | 'all' | KeyList,
   report: (error: DContextError) => void,
+  signedOnly = false,
 ): Snapshot | undefined {
   const keys = baggageKeys();
   if (keys.length === 0 || value === undefined) return received;
@@ -30,6 +32,16 @@ export function takeBaggage(
   for (const { key, name } of keys) {
     const entry = entries.get(name);
     if (entry === undefined || received?.has(key) === true) continue;
+    if (signedOnly) {
+      report(
+        new DContextError(
+          'NOT_ACCEPTED',
+          `'${key}' arrived in baggage '${name}', which is not signed, and verifyKeys takes signed context only; it was dropped`,
+          key,
+        ),
+      );
+      continue;
+    }
     if (!inKeyList(accept, key)) {
       report(
         new DContextError(

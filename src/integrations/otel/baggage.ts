@@ -34,9 +34,9 @@ export function isBaggageName(name: unknown): name is string {
 
 /**
  * The header value for `pairs`, in order, within the limits: a pair whose name is not a token,
- * whose member is over 4,096 bytes or would take the header past 8,192 bytes is skipped; pairs
- * after the 64th are dropped. A name given twice is written once (the first). Undefined when
- * nothing is left.
+ * whose properties hold a `,`, whose value is not UTF-8 (a lone surrogate), whose member is over
+ * 4,096 bytes or would take the header past 8,192 bytes is skipped; pairs after the 64th are
+ * dropped. A name given twice is written once (the first). Undefined when nothing is left.
  */
 export function encodeBaggage(pairs: Iterable<BaggagePair>): string | undefined {
   const members: string[] = [];
@@ -45,8 +45,18 @@ export function encodeBaggage(pairs: Iterable<BaggagePair>): string | undefined 
   for (const { name, value, properties } of pairs) {
     if (members.length === BAGGAGE_LIMITS.maxEntries) break;
     if (!isBaggageName(name) || seen.has(name)) continue;
-    let member = `${name}=${encodeURIComponent(value)}`;
-    if (properties !== undefined && properties !== '') member += `;${properties}`;
+    let encoded: string;
+    try {
+      encoded = encodeURIComponent(value);
+    } catch {
+      continue; // a lone surrogate: not UTF-8, so not baggage
+    }
+    let member = `${name}=${encoded}`;
+    if (properties !== undefined && properties !== '') {
+      // A ',' in properties would start another member, past the limits and the checks above.
+      if (properties.includes(',')) continue;
+      member += `;${properties}`;
+    }
     // All ASCII after encodeURIComponent (properties are checked the same way): length is bytes.
     if (member.length > BAGGAGE_LIMITS.maxEntryBytes || !/^[\x20-\x7e]*$/.test(member)) continue;
     const added = (members.length === 0 ? 0 : 1) + member.length;

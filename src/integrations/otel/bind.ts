@@ -19,6 +19,8 @@ type Listener = (this: unknown, ...args: unknown[]) => unknown;
 type EventName = string | symbol;
 type AddMethod = (this: EventEmitter, event: EventName, listener: Listener) => EventEmitter;
 type AddName = 'on' | 'addListener' | 'prependListener' | 'once' | 'prependOnceListener';
+type RemoveName = 'removeListener' | 'off';
+type RemoveAll = (this: EventEmitter, event?: EventName) => EventEmitter;
 
 /** `target` bound to `context`: functions and EventEmitters; anything else is returned as is. */
 export function bindTo<T>(
@@ -42,10 +44,13 @@ function bindFunction(context: Context, fn: Listener, run: RunIn): Listener {
 }
 
 /**
- * Patches the methods that add listeners, so each listener runs in `context`. The wrapper keeps
- * the original as its `listener` property, Node's own convention for `once`: `removeListener`,
- * `off`, `listeners` and `removeAllListeners` then work with the originals unpatched. A second
- * bind of the same emitter by the same manager is a no-op (the first context stays).
+ * Patches the methods that add listeners, so each listener runs in `context`, and those that
+ * remove them, so `removeListener`/`off` with the original listener remove its wrapper. The
+ * wrapper also keeps the original as its `listener` property (Node's convention for `once`), so
+ * `listeners()` and Node's own removal see the originals. Removal goes through the wrappers this
+ * bind made, not only `listener`, because another manager's bind of the same emitter (a second
+ * `DContextManager`, OpenTelemetry's `AsyncLocalStorageContextManager`) may wrap ours again. A
+ * second bind of the same emitter by the same manager is a no-op (the first context stays).
  */
 function bindEmitter<E extends EventEmitter>(
   context: Context,
@@ -55,14 +60,49 @@ function bindEmitter<E extends EventEmitter>(
 ): E {
   if (bound.has(emitter)) return emitter;
   bound.add(emitter);
-  const target = emitter as unknown as Record<AddName, AddMethod>;
-  const wrap = (listener: Listener): Listener =>
-    Object.defineProperty(bindFunction(context, listener, run), 'listener', { value: listener });
+  const target = emitter as unknown as Record<AddName, AddMethod> &
+    Record<RemoveName, AddMethod> & { removeAllListeners: RemoveAll };
+  // Per event, each original listener's wrappers still attached, in the order they were added.
+  const wrappers = new Map<EventName, Map<Listener, Listener[]>>();
+  const remember = (event: EventName, listener: Listener, wrapper: Listener): Listener => {
+    let byListener = wrappers.get(event);
+    if (byListener === undefined) wrappers.set(event, (byListener = new Map()));
+    const list = byListener.get(listener);
+    if (list === undefined) byListener.set(listener, [wrapper]);
+    else list.push(wrapper);
+    return Object.defineProperty(wrapper, 'listener', { value: listener });
+  };
+  /** Forgets `wrapper` of `listener` (the last one added when not given); returns it. */
+  const forget = (
+    event: EventName,
+    listener: Listener,
+    wrapper?: Listener,
+  ): Listener | undefined => {
+    const byListener = wrappers.get(event);
+    const list = byListener?.get(listener);
+    if (byListener === undefined || list === undefined) return undefined;
+    const at = wrapper === undefined ? list.length - 1 : list.lastIndexOf(wrapper);
+    if (at === -1) return undefined;
+    const [found] = list.splice(at, 1);
+    if (list.length === 0) byListener.delete(listener);
+    if (byListener.size === 0) wrappers.delete(event);
+    return found;
+  };
   const add = (method: AddMethod): AddMethod =>
     function (this: EventEmitter, event, listener) {
       // A non-function is left to the emitter's own check (Node's ERR_INVALID_ARG_TYPE).
-      return method.call(this, event, typeof listener === 'function' ? wrap(listener) : listener);
+      if (typeof listener !== 'function') return method.call(this, event, listener);
+      return method.call(
+        this,
+        event,
+        remember(event, listener, bindFunction(context, listener, run)),
+      );
     };
+  const remove = (method: AddMethod): AddMethod =>
+    function (this: EventEmitter, event, listener) {
+      return method.call(this, event, forget(event, listener) ?? listener);
+    };
+  const removeListener = target.removeListener;
   // Built on `on`, not on Node's `once`, whose wrapper would hide the original one level deeper
   // (through our patched `on`) and break `removeListener(event, original)`.
   const addOnce = (method: AddMethod): AddMethod =>
@@ -74,11 +114,13 @@ function bindEmitter<E extends EventEmitter>(
       const once = function (this: unknown, ...args: unknown[]): unknown {
         if (fired) return undefined;
         fired = true;
-        emitter.removeListener(event, once);
+        forget(event, listener, once);
+        removeListener.call(emitter, event, once);
         return inContext.apply(this, args);
       };
-      return method.call(this, event, Object.defineProperty(once, 'listener', { value: listener }));
+      return method.call(this, event, remember(event, listener, once));
     };
+  const removeAll = target.removeAllListeners;
   const on = target.on;
   const prepend = target.prependListener;
   target.on = add(on);
@@ -86,5 +128,12 @@ function bindEmitter<E extends EventEmitter>(
   target.prependListener = add(prepend);
   target.once = addOnce(on);
   target.prependOnceListener = addOnce(prepend);
+  target.removeListener = remove(removeListener);
+  target.off = remove(target.off);
+  target.removeAllListeners = function (this: EventEmitter, ...args: [EventName?]) {
+    if (args.length === 0) wrappers.clear();
+    else wrappers.delete(args[0] as EventName);
+    return removeAll.apply(this, args);
+  };
   return emitter;
 }

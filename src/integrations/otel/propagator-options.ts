@@ -18,7 +18,10 @@ export type KeyList = readonly (string | { readonly name: string })[];
 
 /** Options of {@link DContextPropagator}. */
 export interface DContextPropagatorOptions {
-  /** The header carrying the serialized context. Default `'x-dcontext'` (as `dcontext/http`). */
+  /**
+   * The header carrying the serialized context. Default `'x-dcontext'` (as `dcontext/http`);
+   * not a W3C header (`traceparent`, `tracestate`, `baggage`), which other propagators write.
+   */
   readonly header?: string;
   /**
    * Which keys `extract` may set, from the context header and from `baggage`: `'none'` (default:
@@ -46,7 +49,11 @@ export interface DContextPropagatorOptions {
    * code and process, then silence.
    */
   readonly onError?: (error: DContextError) => void;
-  /** HMAC keys the context header must be signed with (`deserialize`'s `verifyKeys`). */
+  /**
+   * HMAC keys the context header must be signed with (`deserialize`'s `verifyKeys`). With them,
+   * bridged keys are no longer taken from `baggage`, which is never signed (each such entry is
+   * reported as `NOT_ACCEPTED`); they are still written to it.
+   */
   readonly verifyKeys?: readonly SigningKey[];
   /** Signs the context header that `inject` writes (`serialize`'s `signingKey`). */
   readonly signingKey?: SigningKey;
@@ -63,6 +70,9 @@ export interface ResolvedPropagator {
   readonly onError: (error: DContextError) => void;
   readonly verifyKeys: readonly SigningKey[] | undefined;
 }
+
+/** Headers of OpenTelemetry's W3C propagators: the context header in one would be overwritten. */
+const W3C_HEADERS = new Set(['traceparent', 'tracestate', 'baggage']);
 
 /** By default each error code warns once per process: strangers must not fill the logs. */
 const warned = new Set<string>();
@@ -90,8 +100,14 @@ export function resolvePropagator(options: unknown): ResolvedPropagator {
     );
   }
   const signing = object.signingKey === undefined ? {} : { signingKey: object.signingKey };
+  const header = headerName(object.header, 'x-dcontext', `${door} option header`);
+  if (W3C_HEADERS.has(header)) {
+    throw invalid(
+      `${door} option header must not be '${header}', a W3C header other propagators write; keep the default 'x-dcontext' or pick another name`,
+    );
+  }
   return {
-    header: headerName(object.header, 'x-dcontext', `${door} option header`),
+    header,
     accept: keyListOption(object.accept, 'none', `${door} option accept`),
     serialize: send === 'none' ? undefined : { ...signing, keys: send },
     send,

@@ -4,7 +4,13 @@
  * other code. Composes with `W3CTraceContextPropagator` and `W3CBaggagePropagator` in a
  * `CompositePropagator` (put it after the baggage propagator: see `injectBaggage`).
  */
-import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import {
+  type Context,
+  context as otelContext,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 import {
   snapshot as currentSnapshot,
   type DContextError,
@@ -89,8 +95,20 @@ export class DContextPropagator implements TextMapPropagator {
     for (const error of dropped) this.#report(error);
     if (options.accept === 'none') return context;
     if (options.baggage) {
-      const header = getter.get(carrier, BAGGAGE_HEADER);
-      received = takeBaggage(received, header, options.accept, (error) => this.#report(error));
+      try {
+        const header = getter.get(carrier, BAGGAGE_HEADER);
+        received = takeBaggage(
+          received,
+          header,
+          options.accept,
+          (error) => this.#report(error),
+          options.verifyKeys !== undefined,
+        );
+      } catch (error) {
+        // A carrier whose getter throws on `baggage`: all or nothing, as for the context header.
+        this.#report(asError(error, "cannot read the request's baggage"));
+        return context;
+      }
     }
     return received === undefined ? context : withSnapshot(context, received);
   }
@@ -115,13 +133,21 @@ export class DContextPropagator implements TextMapPropagator {
 
 /**
  * What `inject` sends: the snapshot `context` carries when it is not the one the active scope
- * was entered with (an extracted context not entered yet), else the live context, with what
- * inner scopes wrote.
+ * was entered with, nor the one OpenTelemetry's active context carries (an extracted context not
+ * entered yet: forwarding), else the live context, with what inner scopes wrote.
  */
 function snapshotToSend(context: Context): Snapshot {
   const carried = snapshotIn(context);
-  if (carried !== undefined && carried !== snapshotIn(activeContext())) return carried;
-  return currentSnapshot();
+  if (
+    carried === undefined ||
+    carried === snapshotIn(activeContext()) ||
+    // Entered by another context manager's `with` (AsyncLocalStorageContextManager): its values
+    // never reached dcontext's store, so the code there reads, and sends, the live context.
+    carried === snapshotIn(otelContext.active())
+  ) {
+    return currentSnapshot();
+  }
+  return carried;
 }
 
 /** Nothing to send: no scope name, no value, nothing forwarded from upstream. */

@@ -15,6 +15,13 @@ import {
 import type { ForeignBridge } from '../../store/foreign.js';
 import { contextOf } from './active-context.js';
 
+/**
+ * W3C ids are lower-case hex; OpenTelemetry's `isSpanContextValid` also takes upper case, which
+ * a `traceparent` reader downstream refuses (the trace would break there).
+ */
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+
 /** Bounds a received trace state (W3C allows 32 members of 256 bytes). */
 const MAX_TRACE_STATE = 8192;
 
@@ -31,7 +38,9 @@ export const spanContextBridge: ForeignBridge = {
     const [traceId, spanId, traceFlags, traceState] = carrier as unknown[];
     if (
       typeof traceId !== 'string' ||
+      !TRACE_ID.test(traceId) ||
       typeof spanId !== 'string' ||
+      !SPAN_ID.test(spanId) ||
       typeof traceFlags !== 'number' ||
       !Number.isInteger(traceFlags) ||
       traceFlags < 0 ||

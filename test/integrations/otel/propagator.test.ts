@@ -89,6 +89,8 @@ function fill(): void {
 describe('options', () => {
   it.each([
     [{ header: 'bad header' }],
+    [{ header: 'Baggage' }],
+    [{ header: 'traceparent' }],
     [{ accept: 'some' }],
     [{ send: 42 }],
     [{ baggage: 'yes' }],
