@@ -65,10 +65,11 @@ export function checkWrite(write: unknown, door: string): SharedWrite {
   if (
     typeof expectedVersion !== 'number' ||
     !Number.isSafeInteger(expectedVersion) ||
-    expectedVersion < 0
+    expectedVersion < 0 ||
+    expectedVersion >= Number.MAX_SAFE_INTEGER
   ) {
     throw invalid(
-      `${door}: expectedVersion must be an integer >= 0 (0: the context does not exist yet)`,
+      `${door}: expectedVersion must be an integer >= 0 (0: the context does not exist yet) whose next version is a safe integer`,
     );
   }
   if (updatedBy !== undefined && typeof updatedBy !== 'string') {

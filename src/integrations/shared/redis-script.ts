@@ -16,7 +16,8 @@ if not current then current = '0' end
 if current ~= ARGV[1] then
   return {0, redis.call('HGET', KEYS[1], 'r')}
 end
-local version = tostring(tonumber(ARGV[1]) + 1)
+-- %d, not tostring: tostring writes 1e+14 from 10^14 on, which no later compare would match.
+local version = string.format('%d', tonumber(ARGV[1]) + 1)
 redis.call('HSET', KEYS[1], 'v', version, 'r', ARGV[2])
 redis.call('LPUSH', KEYS[2], ARGV[2])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)

@@ -1,4 +1,5 @@
 /** Shared contexts in Redis, through the user's ioredis client. */
+import { DContextError } from '../../index.js';
 import { checkId, checkWrite, DEFAULT_WRITER, intOption, invalid, optionsObject } from './check.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import type { RedisBatch, RedisClient } from './redis-client.js';
@@ -226,7 +227,26 @@ export class RedisContextStore implements SharedContextStore {
     options?: { readonly updatedBy?: string },
   ): Promise<SharedRecord> {
     checkId(id, 'RedisContextStore.rollback');
-    return rollbackOn(this, id, version, options?.updatedBy);
+    // The version field, not the record: a corrupt current record can be rolled back.
+    return rollbackOn(this, id, version, options?.updatedBy, () => this.#version(id));
+  }
+
+  /** The version the commit script compares against (0: none). */
+  async #version(id: string): Promise<number> {
+    let field: string | undefined;
+    try {
+      field = (await this.#redis.hgetBuffer(this.#key(id), 'v'))?.toString();
+    } catch (error) {
+      throw unavailable(error, `rollback('${id}')`);
+    }
+    const version = Number(field ?? 0);
+    if (!Number.isSafeInteger(version) || version < 0) {
+      throw new DContextError(
+        'DECODE_FAILED',
+        `shared context '${id}' has a corrupt stored version (${JSON.stringify(field)}); delete it`,
+      );
+    }
+    return version;
   }
 
   async delete(id: string): Promise<void> {

@@ -9,6 +9,7 @@ import {
   SharedConflictError,
   settle,
 } from './policies.js';
+import { inconsistent } from './rollback.js';
 import type { SharedContextStore, SharedRecord } from './types.js';
 
 /** Options of {@link withShared}. */
@@ -117,6 +118,7 @@ async function commitChanges(
     });
     if (result.ok) return result.record;
     const remote = result.current;
+    if ((remote?.version ?? 0) === (base?.version ?? 0)) throw inconsistent(id, base?.version ?? 0);
     if (attempt >= retries) {
       throw new SharedConflictError(
         [],
