@@ -280,10 +280,15 @@ describe('withShared on the memory store', () => {
   it('gives up with CONFLICT after `retries` lost compare-and-sets, committing nothing', async () => {
     const store = new MemoryContextStore();
     const id = fresh();
-    // A store whose every commit loses to a newer version.
+    // A store whose every commit loses to a newer version another writer commits just before.
     const losing = {
       get: (x: string) => store.get(x),
-      put: async () => ({ ok: false, current: await store.get(id) }),
+      put: async () => {
+        const current = await store.get(id);
+        const entries = current!.entries.with(visits, current!.version + 1);
+        await store.put({ id, entries, expectedVersion: current!.version });
+        return { ok: false, current: await store.get(id) };
+      },
     } as unknown as SharedContextStore;
     await withShared(store, id, () => set(visits, 1));
     const error = await withShared(losing, id, () => set(cart, ['x']), { retries: 2 }).catch(
