@@ -1,7 +1,11 @@
 /** `ContextCache`: a bounded in-process tier in front of a shared-context store. */
-import { DContextError } from '../../index.js';
-import { type ContextCacheOptions, resolveCacheOptions } from './cache-options.js';
-import { checkId, checkWrite, DEFAULT_WRITER, invalid } from './check.js';
+import { DContextError, Snapshot } from '../../index.js';
+import {
+  type ContextCacheOptions,
+  type LoadedContext,
+  resolveCacheOptions,
+} from './cache-options.js';
+import { checkId, checkWrite, DEFAULT_WRITER, describe, invalid } from './check.js';
 import { Lru } from './lru.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import { rollbackOn } from './rollback.js';
@@ -42,6 +46,8 @@ export class ContextCache implements SharedContextStore {
   #blind = false;
   #subscription: Promise<CommitSubscription | undefined> | undefined;
   #closed = false;
+  /** The one `close()` run: a second call waits for it and settles like it. */
+  #closing: Promise<void> | undefined;
 
   constructor(store: SharedContextStore, options?: ContextCacheOptions) {
     if (typeof store !== 'object' || store === null || typeof store.put !== 'function') {
@@ -190,13 +196,32 @@ export class ContextCache implements SharedContextStore {
 
   /** Read-through: the loader's context, committed to the store as version 1. */
   async #loadInto(id: string): Promise<SharedRecord | undefined> {
-    const loaded = await this.#loader!(id);
+    let loaded: unknown;
+    try {
+      loaded = await this.#loader!(id);
+    } catch (cause) {
+      throw new DContextError(
+        'STORE_UNAVAILABLE',
+        `ContextCache loader failed for '${id}': ${cause instanceof Error ? cause.message : String(cause)}`,
+        undefined,
+        { cause },
+      );
+    }
     if (loaded === undefined) return undefined;
+    if (
+      typeof loaded !== 'object' ||
+      loaded === null ||
+      !((loaded as LoadedContext).entries instanceof Snapshot)
+    ) {
+      throw invalid(
+        `ContextCache loader returned ${describe(loaded)} for '${id}': it must return { entries: Snapshot, updatedBy? } or undefined`,
+      );
+    }
     const result = await this.#store.put({
       id,
-      entries: loaded.entries,
+      entries: (loaded as LoadedContext).entries,
       expectedVersion: 0,
-      updatedBy: loaded.updatedBy ?? DEFAULT_WRITER,
+      updatedBy: (loaded as LoadedContext).updatedBy ?? DEFAULT_WRITER,
     });
     return result.ok ? result.record : result.current;
   }
@@ -276,10 +301,11 @@ export class ContextCache implements SharedContextStore {
         }),
         true,
       );
-      const pending = this.#pending.get(write.id);
-      this.#pending.set(write.id, { record, count: (pending?.count ?? 0) + 1 });
+      // Queued first: after close() the queue refuses it (CLOSED) rather than hold it unflushed.
       queue.push({ ...write, updatedBy });
       pushed = true;
+      const pending = this.#pending.get(write.id);
+      this.#pending.set(write.id, { record, count: (pending?.count ?? 0) + 1 });
       return { ok: true, record };
     } finally {
       if (!pushed) queue.release();
@@ -375,8 +401,12 @@ export class ContextCache implements SharedContextStore {
    * Rejects when any write-behind write could not be stored (each was reported to `onError`).
    * The store itself is not closed.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     try {
       await this.#queue?.close();

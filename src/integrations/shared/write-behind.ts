@@ -47,6 +47,7 @@ export class WriteBehindQueue {
   #flushing: Promise<void> | undefined;
   /** Places promised by `room()` and not yet filled by `push` or given back by `release`. */
   #reserved = 0;
+  #closed = false;
 
   constructor(
     store: SharedContextStore,
@@ -60,6 +61,16 @@ export class WriteBehindQueue {
     this.#timer.unref();
   }
 
+  /** Throws `CLOSED` once `close()` began: a write queued then would never be flushed. */
+  #open(): void {
+    if (this.#closed) {
+      throw new DContextError(
+        'CLOSED',
+        'ContextCache write-behind commit after close(); it was not queued',
+      );
+    }
+  }
+
   /** Writes queued and not yet sent. */
   get length(): number {
     return this.#queue.length;
@@ -70,6 +81,7 @@ export class WriteBehindQueue {
    * `push` or `release`.
    */
   async room(): Promise<void> {
+    this.#open();
     while (this.#queue.length + this.#reserved >= this.#settings.maxQueue) {
       if (this.#settings.onFull === 'fail') {
         throw new DContextError(
@@ -79,6 +91,7 @@ export class WriteBehindQueue {
       }
       void this.flush();
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      this.#open();
     }
     this.#reserved++;
   }
@@ -91,6 +104,7 @@ export class WriteBehindQueue {
 
   /** Queues `write` in the place `room()` reserved; a full batch is sent at once. */
   push(write: SharedWrite): void {
+    this.#open();
     this.#reserved--;
     this.#queue.push(write);
     if (this.#queue.length >= this.#settings.maxBatch) void this.flush();
@@ -149,6 +163,7 @@ export class WriteBehindQueue {
   /** Stops the timer and sends everything; rejects when any write was given up. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#closed = true;
     while (this.#queue.length > 0 || this.#flushing !== undefined) await this.flush();
     for (const wake of this.#waiters.splice(0)) wake();
     if (this.#failures.length > 0) {
