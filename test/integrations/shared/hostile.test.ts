@@ -12,6 +12,7 @@ import {
   RegistryBuilder,
   Snapshot,
   set,
+  update,
 } from '../../../src/index.js';
 import {
   ContextCache,
@@ -24,6 +25,9 @@ import { encodeRecord } from '../../../src/integrations/shared/record-codec.js';
 
 const builder = new RegistryBuilder();
 const visits = builder.register<number>('visits', { default: () => 0 });
+const counters = Array.from({ length: 8 }, (_, i) =>
+  builder.register<number>(`hostile_w${i}`, { default: () => 0 }),
+);
 beforeAll(() => initialize(builder));
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -252,5 +256,90 @@ describe('ContextCache write-behind close()', () => {
       }
       for (const id of acknowledged) expect((await inner.get(id))?.version, id).toBe(1);
     }
+  });
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('ContextCache over Redis, against forged announcements and concurrent writers', () => {
+  it('survives messages forged on the commit channel by another client: no crash, never a wrong record', async () => {
+    const id = fresh();
+    const cache = new ContextCache(new RedisContextStore({ redis, prefix }), { ttl: 0 });
+    await pause(50); // subscribed
+    await withShared(cache, id, () => set(visits, 1));
+    const forger = new Redis(url);
+    for (const message of [
+      '',
+      ' ',
+      'abc',
+      `-5 ${id}`,
+      `1e400 ${id}`,
+      `NaN ${id}`,
+      `3.5 ${id}`,
+      `0 ${'x'.repeat(100_000)}`,
+      `99999999999 ${id}`,
+      `2 ${id} trailing`,
+      Buffer.from([0xff, 0xfe, 0x00]).toString('latin1'),
+    ]) {
+      await forger.publish(store.channel, message);
+    }
+    await pause(50);
+    forger.disconnect();
+    const record = await cache.get(id);
+    expect([record?.version, record?.entries.get(visits)]).toEqual([1, 1]);
+    // A real commit by another process is still seen.
+    await withShared(store, id, () => set(visits, 2));
+    await pause(50);
+    expect((await cache.get(id))?.entries.get(visits)).toBe(2);
+    await withShared(cache, id, () => update(visits, (v) => v + 1));
+    expect((await store.get(id))?.entries.get(visits)).toBe(3);
+    await cache.close();
+  });
+
+  it('many writers on two caches over two clients, random delays: zero lost updates, versions strictly increasing, no cache serves a version older than one it committed', async () => {
+    const id = fresh();
+    const clients = [new Redis(url), new Redis(url)];
+    const caches = clients.map(
+      (client) => new ContextCache(new RedisContextStore({ redis: client, prefix }), { ttl: 0 }),
+    );
+    await pause(50);
+    const rounds = 25;
+    const committed: number[] = [];
+    const newest = [0, 0]; // highest version each cache returned from a commit
+    const writers = counters.map(async (counter, w) => {
+      const c = w % 2;
+      for (let i = 0; i < rounds; i++) {
+        await pause(Math.random() * 3);
+        await withShared(
+          caches[c]!,
+          id,
+          async () => {
+            await pause(Math.random() * 2);
+            update(counter, (v) => v + 1);
+          },
+          {
+            retries: Number.POSITIVE_INFINITY,
+            onCommit: (record) => {
+              committed.push(record.version);
+              newest[c] = Math.max(newest[c]!, record.version);
+            },
+          },
+        );
+        const seen = newest[c]!;
+        const read = await caches[c]!.get(id);
+        expect(read!.version).toBeGreaterThanOrEqual(seen);
+      }
+    });
+    await Promise.all(writers);
+    const final = await store.get(id);
+    for (const counter of counters) expect(final?.entries.get(counter)).toBe(rounds);
+    expect(final?.version).toBe(counters.length * rounds);
+    expect(new Set(committed).size).toBe(committed.length);
+    const history = await store.history(id);
+    for (let i = 1; i < history.length; i++) {
+      expect(history[i - 1]!.version).toBeGreaterThan(history[i]!.version);
+    }
+    await Promise.all(caches.map((cache) => cache.close()));
+    for (const client of clients) client.disconnect();
   });
 });
