@@ -1,6 +1,6 @@
 /** The options of `ContextCache`, checked (`INVALID_ARGUMENT`) and resolved once. */
 import type { DContextError, Snapshot } from '../../index.js';
-import { intOption, invalid, optionsObject } from './check.js';
+import { describe, intOption, invalid, optionsObject } from './check.js';
 import type { WriteBehindFailure, WriteBehindSettings } from './write-behind.js';
 
 /** What a read-through `loader` returns for an id the store does not hold. */
@@ -71,7 +71,7 @@ export function resolveCacheOptions(options: unknown): ResolvedCacheOptions {
   const strategy = object.strategy ?? 'write-through';
   if (!STRATEGIES.has(strategy)) {
     throw invalid(
-      `ContextCache option strategy must be 'write-through', 'read-through' or 'write-behind' (got ${String(strategy)})`,
+      `ContextCache option strategy must be 'write-through', 'read-through' or 'write-behind' (got ${describe(strategy)})`,
     );
   }
   if (object.loader !== undefined && typeof object.loader !== 'function') {

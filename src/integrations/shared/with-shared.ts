@@ -1,6 +1,6 @@
 /** `withShared`: run code in a shared context's scope and commit what it changed. */
 import { registeredKeys, Snapshot, scope, set, snapshot } from '../../index.js';
-import { checkId, DEFAULT_WRITER, intOption, invalid, optionsObject } from './check.js';
+import { checkId, DEFAULT_WRITER, describe, intOption, invalid, optionsObject } from './check.js';
 import { sameValue } from './equal.js';
 import { threeWayMerge } from './merge.js';
 import {
@@ -51,7 +51,7 @@ export async function withShared<R>(
   const policy = object.onConflict ?? 'fail';
   if (typeof policy !== 'function' && !POLICIES.has(policy)) {
     throw invalid(
-      `withShared option onConflict must be 'fail', 'last-write-wins', 'higher-version-wins', 'merge-all' or a function (got ${String(policy)})`,
+      `withShared option onConflict must be 'fail', 'last-write-wins', 'higher-version-wins', 'merge-all' or a function (got ${describe(policy)})`,
     );
   }
   const retries = intOption(object.retries, 10, 0, 'withShared option retries');

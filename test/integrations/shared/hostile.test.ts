@@ -343,3 +343,22 @@ describe('ContextCache over Redis, against forged announcements and concurrent w
     for (const client of clients) client.disconnect();
   });
 });
+
+describe('options a hostile caller passes', () => {
+  it('refuses onConflict and strategy values that cannot even be printed (null-prototype objects, symbols) with INVALID_ARGUMENT', async () => {
+    const memory = new MemoryContextStore();
+    for (const onConflict of [Object.create(null), Symbol('x'), {}, 42]) {
+      const error = await failure(withShared(memory, 'o', () => {}, { onConflict }));
+      expect(error.code).toBe('INVALID_ARGUMENT');
+    }
+    for (const strategy of [Object.create(null), Symbol('x')]) {
+      let error: unknown;
+      try {
+        new ContextCache(memory, { strategy });
+      } catch (e) {
+        error = e;
+      }
+      expect(isDContextError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
+    }
+  });
+});
