@@ -39,6 +39,8 @@ export class ContextCache implements SharedContextStore {
   readonly #inflight = new Map<string, Promise<SharedRecord | undefined>>();
   /** Highest version seen committed, per id cached or being loaded. */
   readonly #seen = new Map<string, number>();
+  /** Ids being loaded when their delete was announced: what those loads read is not kept. */
+  readonly #deletedWhileLoading = new Set<string>();
   /** Write-behind: the newest record of each id with writes still queued, and how many. */
   readonly #pending = new Map<string, { record: SharedRecord; count: number }>();
   readonly #queue: WriteBehindQueue | undefined;
@@ -117,6 +119,8 @@ export class ContextCache implements SharedContextStore {
     if (version === 0) {
       this.#tier.delete(id);
       this.#seen.delete(id);
+      // A load under way may have read the record before the delete: its result is not kept.
+      if (this.#inflight.has(id)) this.#deletedWhileLoading.add(id);
       return;
     }
     const cached = this.#tier.peek(id);
@@ -129,7 +133,7 @@ export class ContextCache implements SharedContextStore {
   /** Keeps `record` in the tier unless a newer version was seen. */
   #keep(record: SharedRecord): void {
     const seen = this.#seen.get(record.id) ?? 0;
-    if (record.version < seen || this.#blind) return;
+    if (record.version < seen || this.#blind || this.#deletedWhileLoading.has(record.id)) return;
     const cached = this.#tier.peek(record.id);
     if (cached !== undefined && cached.version > record.version) return;
     this.#seen.set(record.id, record.version);
@@ -181,10 +185,16 @@ export class ContextCache implements SharedContextStore {
   #load(id: string): Promise<SharedRecord | undefined> {
     let loading = this.#inflight.get(id);
     if (loading === undefined) {
-      loading = this.#fetch(id).finally(() => this.#inflight.delete(id));
+      loading = this.#fetch(id).finally(() => this.#loaded(id));
       this.#inflight.set(id, loading);
     }
     return loading;
+  }
+
+  /** A load of `id` ended (kept or not). */
+  #loaded(id: string): void {
+    this.#inflight.delete(id);
+    this.#deletedWhileLoading.delete(id);
   }
 
   async #fetch(id: string): Promise<SharedRecord | undefined> {
@@ -242,7 +252,7 @@ export class ContextCache implements SharedContextStore {
           if (record !== undefined) this.#keep(record);
           return record;
         });
-        const settled = one.finally(() => this.#inflight.delete(id));
+        const settled = one.finally(() => this.#loaded(id));
         settled.catch(() => {});
         this.#inflight.set(id, settled);
       });

@@ -378,3 +378,46 @@ describe('options a hostile caller passes', () => {
     }
   });
 });
+
+describe('ContextCache racing a delete by another process', () => {
+  it('a load that started before a delete was announced is not kept: the cache never serves the deleted record', async () => {
+    const inner = new MemoryContextStore();
+    await withShared(inner, 'gone', () => set(visits, 1));
+    let slow = true;
+    const slowStore: SharedContextStore = {
+      get: async (id) => {
+        const record = await inner.get(id);
+        if (slow) await pause(30); // the read happened; its reply is late
+        return record;
+      },
+      getMany: async (ids) => {
+        const records = await inner.getMany(ids);
+        if (slow) await pause(30);
+        return records;
+      },
+      put: (write) => inner.put(write),
+      putMany: (writes) => inner.putMany(writes),
+      history: (id) => inner.history(id),
+      rollback: (id, version) => inner.rollback(id, version),
+      delete: (id) => inner.delete(id),
+      subscribe: (handlers) => inner.subscribe(handlers),
+    };
+    for (const read of ['get', 'getMany'] as const) {
+      if (read === 'getMany') {
+        slow = false;
+        await withShared(inner, 'gone', () => set(visits, 2));
+        slow = true;
+      }
+      const cache = new ContextCache(slowStore, { ttl: 0 });
+      await pause(5); // subscribed
+      const loading = read === 'get' ? cache.get('gone') : cache.getMany(['gone']);
+      await pause(5);
+      await inner.delete('gone'); // another process deletes; the announcement arrives now
+      await loading;
+      slow = false;
+      expect(await cache.get('gone'), read).toBeUndefined();
+      await cache.close();
+      slow = true;
+    }
+  });
+});
