@@ -25,6 +25,9 @@ import { encodeRecord } from '../../../src/integrations/shared/record-codec.js';
 
 const builder = new RegistryBuilder();
 const visits = builder.register<number>('visits', { default: () => 0 });
+const label = builder.register<string>('hostile_label', {
+  validate: (v) => typeof v === 'string',
+});
 const counters = Array.from({ length: 8 }, (_, i) =>
   builder.register<number>(`hostile_w${i}`, { default: () => 0 }),
 );
@@ -419,5 +422,54 @@ describe('ContextCache racing a delete by another process', () => {
       await cache.close();
       slow = true;
     }
+  });
+});
+
+describe('withShared with a resolver that misbehaves', () => {
+  /** Two writers that both loaded version 1 and set `label` differently; the second conflicts. */
+  async function collide(onConflict: (conflict: unknown) => unknown) {
+    const memory = new MemoryContextStore();
+    await withShared(memory, 'c', () => set(label, 'base'));
+    let loaded = 0;
+    const bothLoaded = async () => {
+      loaded++;
+      while (loaded < 2) await pause(1);
+    };
+    const [first, second] = await Promise.allSettled([
+      withShared(memory, 'c', async () => {
+        await bothLoaded();
+        set(label, 'first');
+      }),
+      withShared(
+        memory,
+        'c',
+        async () => {
+          await bothLoaded();
+          await pause(5);
+          set(label, 'second');
+        },
+        { onConflict },
+      ),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    const record = await memory.get('c');
+    return { second, record };
+  }
+
+  it('a resolver that throws: its error is rethrown as is and nothing of this writer is committed', async () => {
+    const boom = new Error('resolver refused');
+    const { second, record } = await collide(() => {
+      throw boom;
+    });
+    expect(second.status === 'rejected' && second.reason).toBe(boom);
+    expect([record?.version, record?.entries.get(label)]).toEqual([2, 'first']);
+  });
+
+  it("a resolver returning a value the key's validate refuses: TYPE_MISMATCH, nothing committed", async () => {
+    const { second, record } = await collide(() => 42);
+    expect(second.status === 'rejected' && isDContextError(second.reason, 'TYPE_MISMATCH')).toBe(
+      true,
+    );
+    expect([record?.version, record?.entries.get(label)]).toEqual([2, 'first']);
   });
 });
