@@ -9,6 +9,9 @@ import { bindListener, type Listener } from './bind-listener.js';
  */
 const BOUND = Symbol.for('dcontext.boundEmitter');
 
+/** The flag of a request bound by dcontext/http (see integrations/http/bind-request.ts). */
+const REQUEST = Symbol.for('dcontext.boundRequest');
+
 type EventName = string | symbol;
 type AddMethod = ((this: EventEmitter, event: EventName, listener: Listener) => EventEmitter) & {
   [BOUND]?: true;
@@ -74,7 +77,11 @@ export function bindEmitter<E extends EventEmitter>(emitter: E): E {
       `bindEmitter(emitter) needs an EventEmitter, got ${describeValue(emitter)}`,
     );
   }
-  if (target.on[BOUND] === true) return emitter;
+  // Bound already: by this function, or (a request an ingress of dcontext/http serves) through
+  // the methods dcontext/http defines on IncomingMessage.prototype.
+  if (target.on[BOUND] === true || (target as { [REQUEST]?: true })[REQUEST] === true) {
+    return emitter;
+  }
   // Read through the instance: a subclass (or another patch) may have overridden them.
   const on = target.on;
   const prepend = target.prependListener;

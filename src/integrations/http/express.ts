@@ -14,6 +14,7 @@ export type ContextMiddleware = (
 const EXPRESS_DOOR: Door<ServerResponse, (error?: unknown) => void, void> = {
   next: (_res, next) => next(),
   reject: (res, _next, error) => rejectResponse(res, error),
+  setHeader: (res, _next, name, value) => res.setHeader(name, value),
 };
 
 /**

@@ -35,6 +35,11 @@ const FASTIFY_DOOR: Door<FastifyReplyLike, (error?: Error) => void, void> = {
   reject: (reply, _next, error: DContextError) => {
     reply.code(400).send({ error: error.code, message: error.message });
   },
+  // Through Fastify, not on `reply.raw`: a header set on the raw response makes Node merge it
+  // into the headers Fastify passes to writeHead, header by header (measured: ~1 µs a request).
+  setHeader: (reply, _next, name, value) => {
+    reply.header(name, value);
+  },
 };
 
 /** The Fastify plugin type of {@link fastifyContext}. */

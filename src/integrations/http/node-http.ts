@@ -24,6 +24,7 @@ export function httpContext<
   const door: Door<Req, Res, void> = {
     next: (req, res) => listener(req, res),
     reject: (_req, res, error) => rejectResponse(res, error),
+    setHeader: (_req, res, name, value) => res.setHeader(name, value),
   };
   return (req, res) => {
     runRequest(ingress, req, res, door, req, res);
