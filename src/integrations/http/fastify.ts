@@ -35,8 +35,8 @@ const FASTIFY_DOOR: Door<FastifyReplyLike, (error?: Error) => void, void> = {
   reject: (reply, _next, error: DContextError) => {
     reply.code(400).send({ error: error.code, message: error.message });
   },
-  // Through Fastify, not on `reply.raw`: a header set on the raw response makes Node merge it
-  // into the headers Fastify passes to writeHead, header by header (measured: ~1 µs a request).
+  // Through Fastify, as its own plugins set headers, not on `reply.raw`: a header already on the
+  // raw response makes Node merge the headers Fastify passes to writeHead into it one by one.
   setHeader: (reply, _next, name, value) => {
     reply.header(name, value);
   },

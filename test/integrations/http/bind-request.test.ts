@@ -4,7 +4,7 @@
  * request's scope whatever context emits, and every other IncomingMessage (a client's response)
  * keeps Node's plain behaviour.
  */
-import { EventEmitter, once } from 'node:events';
+import { type EventEmitter, once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
