@@ -5,6 +5,7 @@ const library = {
   worker: 'src/worker/index.ts',
   log: 'src/integrations/log/index.ts',
   http: 'src/integrations/http/index.ts',
+  'async-context': 'src/integrations/async-context/index.ts',
 };
 const common: Options = { sourcemap: true, target: 'node20', splitting: false, clean: false };
 

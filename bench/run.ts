@@ -22,6 +22,7 @@ const BENCHES = [
   'hostile',
   'worker',
   'log',
+  'async-context',
 ] as const;
 // Run only when named (`npm run bench -- http`): they start servers and take minutes.
 const ON_DEMAND = ['http'] as const;

@@ -5,9 +5,8 @@
  * store, and through the top-level verbs.
  */
 
-import { frameFrom } from '../store/frame.js';
 import type { Frame } from '../store/frame-shape.js';
-import { CHAIN, captureFrame, OPAQUE, type Snapshot, VALUES } from '../store/snapshot.js';
+import { captureFrame, frameOfSnapshot, type Snapshot } from '../store/snapshot.js';
 import { runtime } from './runtime.js';
 
 const als = runtime.als;
@@ -35,7 +34,7 @@ export function bothFrom(snapshot: Snapshot): CapturedContexts {
 }
 
 function frameOf(snapshot: Snapshot): Frame {
-  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE]);
+  return frameOfSnapshot(snapshot);
 }
 
 /**

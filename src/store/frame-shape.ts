@@ -4,6 +4,7 @@
  * A leaf module (no imports), so the runtime can build its root frame without a cycle.
  */
 import type { ChainNode } from './scope-chain.js';
+import type { VariableNode } from './variable-map.js';
 
 /** Entries that arrived from the wire for keys this process cannot decode; forwarded as they are. */
 export interface OpaqueEntry {
@@ -22,6 +23,8 @@ export interface Frame {
   readonly chain: ChainNode | null;
   readonly opaque: readonly OpaqueEntry[] | null;
   readonly isRoot: boolean;
+  /** Values of `AsyncContext.Variable`s (dcontext/async-context): not registry keys, never on the wire. */
+  readonly variables: VariableNode | null;
 }
 
 /** A frame over `values`, not owning them (its first write copies). */
@@ -30,8 +33,9 @@ export function newFrame(
   chain: ChainNode | null,
   opaque: readonly OpaqueEntry[] | null,
   isRoot: boolean,
+  variables: VariableNode | null,
 ): Frame {
-  return { values, owned: false, chain, opaque, isRoot };
+  return { values, owned: false, chain, opaque, isRoot, variables };
 }
 
 /** A read-only root frame (what is read outside any scope): empty unless given values. */
@@ -40,5 +44,5 @@ export function rootFrame(
   chain: ChainNode | null = null,
   opaque: readonly OpaqueEntry[] | null = null,
 ): Frame {
-  return newFrame(values, chain, opaque, true);
+  return newFrame(values, chain, opaque, true, null);
 }

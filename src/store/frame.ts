@@ -17,6 +17,7 @@ import { type KeyDefinition, SLOT } from '../registry/types.js';
 import { clearDeferred, fitToRegistry, readDeferred } from './deferred-entries.js';
 import { type Frame, newFrame, type OpaqueEntry } from './frame-shape.js';
 import { appendToChain, type ChainNode } from './scope-chain.js';
+import type { VariableNode } from './variable-map.js';
 import { noActiveScope, validateValue } from './write-checks.js';
 
 // Read once: the ALS instance never changes for the life of the process.
@@ -31,7 +32,7 @@ export function activeFrame(): Frame {
 export function childFrame(parent: Frame, name: string | undefined): Frame {
   parent.owned = false; // the array now has two references
   const chain = name === undefined ? parent.chain : appendToChain(parent.chain, name);
-  return newFrame(parent.values, chain, parent.opaque, false);
+  return newFrame(parent.values, chain, parent.opaque, false, parent.variables);
 }
 
 /** A new frame over captured state (a snapshot), sized to the current registry. */
@@ -39,8 +40,9 @@ export function frameFrom(
   values: unknown[],
   chain: ChainNode | null,
   opaque: readonly OpaqueEntry[] | null,
+  variables: VariableNode | null,
 ): Frame {
-  return newFrame(fitToRegistry(values), chain, opaque, false);
+  return newFrame(fitToRegistry(values), chain, opaque, false, variables);
 }
 
 /**

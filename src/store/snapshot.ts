@@ -4,6 +4,7 @@ import { fitToRegistry, putEntry } from './deferred-entries.js';
 import { frameFrom, readSlot, readValue } from './frame.js';
 import type { Frame, OpaqueEntry } from './frame-shape.js';
 import { type ChainNode, chainToArray } from './scope-chain.js';
+import type { VariableNode } from './variable-map.js';
 import { validateValue } from './write-checks.js';
 
 /**
@@ -17,6 +18,8 @@ export const VALUES: unique symbol = Symbol.for('dcontext.snapshot.values');
 export const CHAIN: unique symbol = Symbol.for('dcontext.snapshot.chain');
 /** @internal see {@link VALUES} */
 export const OPAQUE: unique symbol = Symbol.for('dcontext.snapshot.opaque');
+/** @internal see {@link VALUES} */
+export const VARIABLES: unique symbol = Symbol.for('dcontext.snapshot.variables');
 const BRAND = Symbol.for('dcontext.snapshot');
 
 /**
@@ -38,12 +41,20 @@ export class Snapshot {
   readonly [CHAIN]: ChainNode | null;
   /** @internal entries from the wire this process cannot decode, forwarded unchanged. */
   readonly [OPAQUE]: readonly OpaqueEntry[] | null;
+  /** @internal `AsyncContext.Variable` values (dcontext/async-context): in-process only, never serialized. */
+  readonly [VARIABLES]: VariableNode | null;
 
   /** @internal use `snapshot()`, `Snapshot.empty()` or `deserialize()`. */
-  constructor(values: unknown[], chain: ChainNode | null, opaque: readonly OpaqueEntry[] | null) {
+  constructor(
+    values: unknown[],
+    chain: ChainNode | null,
+    opaque: readonly OpaqueEntry[] | null,
+    variables: VariableNode | null = null,
+  ) {
     this[VALUES] = values;
     this[CHAIN] = chain;
     this[OPAQUE] = opaque;
+    this[VARIABLES] = variables;
   }
 
   /** A snapshot with no values and an empty scope chain. */
@@ -75,7 +86,7 @@ export class Snapshot {
     validateValue(definition, value);
     const values = fitToRegistry(this[VALUES]).slice();
     putEntry(values, definition.index, value);
-    return new Snapshot(values, this[CHAIN], this[OPAQUE]);
+    return new Snapshot(values, this[CHAIN], this[OPAQUE], this[VARIABLES]);
   }
 
   /** The named scopes, outermost first. */
@@ -113,10 +124,10 @@ Object.defineProperty(Snapshot.prototype, BRAND, { value: true });
 /** Captures `frame` in O(1): the frame copies its values on its next write. */
 export function captureFrame(frame: Frame): Snapshot {
   frame.owned = false;
-  return new Snapshot(frame.values, frame.chain, frame.opaque);
+  return new Snapshot(frame.values, frame.chain, frame.opaque, frame.variables);
 }
 
 /** A new frame holding `snapshot`'s values and scope chain (re-entering it). */
 export function frameOfSnapshot(snapshot: Snapshot): Frame {
-  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE]);
+  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], snapshot[VARIABLES]);
 }

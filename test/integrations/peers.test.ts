@@ -12,7 +12,7 @@ describe('optional peers', () => {
       process.execPath,
       [
         '-e',
-        "require('dcontext'); require('dcontext/log'); console.log(JSON.stringify(Object.keys(require.cache)))",
+        "require('dcontext'); require('dcontext/log'); require('dcontext/async-context'); console.log(JSON.stringify(Object.keys(require.cache)))",
       ],
       { cwd: root, encoding: 'utf8' },
     );
@@ -21,7 +21,14 @@ describe('optional peers', () => {
   });
 
   it('no built entry imports an integration library (ESM and CommonJS builds)', () => {
-    for (const file of ['index.js', 'index.cjs', 'log.js', 'log.cjs']) {
+    for (const file of [
+      'index.js',
+      'index.cjs',
+      'log.js',
+      'log.cjs',
+      'async-context.js',
+      'async-context.cjs',
+    ]) {
       const code = readFileSync(`${root}dist/${file}`, 'utf8');
       const imports = [...code.matchAll(/(?:from\s*|import\(|require\()\s*['"]([^'"]+)['"]/g)].map(
         (m) => m[1]!,

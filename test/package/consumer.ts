@@ -23,12 +23,17 @@ dcontext
     dcontext.set(requestId, 'req-1');
     dcontext.set(tenant, 'acme');
     worker.postWithContext(port1, 'ping');
+    // One store for both APIs: the variable's run is a scope that sees the typed keys.
+    const variable = new tc39.AsyncContext.Variable({ name: 'v' });
+    const captured = variable.run('v1', () => new tc39.AsyncContext.Snapshot());
+    const tc39Seen = captured.run(() => ({ variable: variable.get(), requestId: dcontext.get(requestId) }));
     const received = dcontext.deserialize(dcontext.serialize());
     return {
       header: dcontext.serializeToString(),
       logged: { ...log.logFields() },
       outgoing: Object.keys(http.injectHeaders({})),
       deserialized: { requestId: received.get(requestId), scopeChain: received.scopeChain },
+      tc39: { ...tc39Seen, outside: variable.get() ?? null },
     };
   })
   .then(async (inScope) => {
@@ -47,6 +52,7 @@ import * as dcontext from 'dcontext';
 import * as worker from 'dcontext/worker';
 import * as log from 'dcontext/log';
 import * as http from 'dcontext/http';
+import * as tc39 from 'dcontext/async-context';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -56,6 +62,7 @@ const dcontext = require('dcontext');
 const worker = require('dcontext/worker');
 const log = require('dcontext/log');
 const http = require('dcontext/http');
+const tc39 = require('dcontext/async-context');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;
@@ -66,6 +73,7 @@ import { DContextError, RegistryBuilder, Snapshot, get, initialize, scope, seria
 import { errorContext, type FailedWorkContext } from 'dcontext/worker';
 import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
 import { expressContext, httpContext, injectHeaders } from 'dcontext/http';
+import { AsyncContext } from 'dcontext/async-context';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -87,6 +95,10 @@ export const mixin: () => Record<string, unknown> = pinoMixin();
 export const listener = httpContext((_req, res) => res.end('ok'), { accept: ['request_id'] });
 export const middleware = expressContext({ requestId: { key: requestId } });
 export const headers = injectHeaders({});
+export const traceId: AsyncContext.Variable<string> = new AsyncContext.Variable<string>({ name: 'trace' });
+export const traced: string | undefined = traceId.run('t1', () => traceId.get());
+// @ts-expect-error run's value has the variable's type
+traceId.run(42, () => {});
 export const format = winstonFormat({ scopeField: false });
 export const fields: Record<string, unknown> = logFields(Snapshot.empty());
 

@@ -112,6 +112,10 @@ describe('the packed package', () => {
       'dist/http.cjs',
       'dist/http.d.ts',
       'dist/http.d.cts',
+      'dist/async-context.js',
+      'dist/async-context.cjs',
+      'dist/async-context.d.ts',
+      'dist/async-context.d.cts',
       'dist/cli.js',
       'docs/usage-guide.md',
       'examples/demo.ts',
@@ -176,14 +180,15 @@ describe('the installed package, used as a user would', () => {
     logged: { tenant: 'acme', scope: 'request' },
     outgoing: ['x-dcontext'],
     viaWorker: { message: 'ping', requestId: 'req-1', scopeChain: ['request'] },
+    tc39: { variable: 'v1', requestId: 'req-1', outside: null },
   };
 
-  it('imports dcontext, dcontext/worker, dcontext/log, dcontext/http and dcontext/package.json from ESM', async () => {
+  it('imports dcontext and every subpath from ESM', async () => {
     writeFileSync(join(consumer, 'esm.mjs'), esm);
     expect(await node('esm.mjs')).toMatchObject(expected);
   });
 
-  it('requires dcontext, dcontext/worker, dcontext/log, dcontext/http and dcontext/package.json from CommonJS', async () => {
+  it('requires dcontext and every subpath from CommonJS', async () => {
     writeFileSync(join(consumer, 'cjs.cjs'), cjs);
     expect(await node('cjs.cjs')).toMatchObject(expected);
   });
