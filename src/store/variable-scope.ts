@@ -30,7 +30,7 @@ export function runWithVariable<A extends unknown[], R>(
     false,
     bindVariable(parent.variables, variable, value),
   );
-  return args.length === 0 ? als.run(frame, fn as () => R) : als.run(frame, Reflect.apply, fn, undefined, args) as R;
+  return als.run(frame, Reflect.apply, fn, undefined, args) as R; // `this` is undefined, as specified
 }
 
 /** The value bound to `variable` in the active frame, or `UNBOUND` (see variable-map.ts). */

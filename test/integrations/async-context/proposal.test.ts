@@ -84,6 +84,11 @@ describe('Variable run and get', () => {
       'three',
     );
     expect(seen).toEqual([undefined, 2, 'three', 1]);
+    expect(
+      variable.run(1, function (this: unknown) {
+        return this;
+      }),
+    ).toBeUndefined();
   });
 
   it('restores the outer binding when fn throws, and rethrows the error', () => {
