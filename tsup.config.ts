@@ -6,6 +6,7 @@ const library = {
   log: 'src/integrations/log/index.ts',
   http: 'src/integrations/http/index.ts',
   'async-context': 'src/integrations/async-context/index.ts',
+  'diagnostics-channel': 'src/integrations/diagnostics-channel/index.ts',
 };
 const common: Options = { sourcemap: true, target: 'node20', splitting: false, clean: false };
 

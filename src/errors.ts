@@ -20,7 +20,14 @@ export type DContextErrorCode =
   | 'NOT_CLONEABLE'
   | 'NOT_ACCEPTED'
   | 'BAD_SIGNATURE'
-  | 'TASK_NOT_WRAPPED';
+  | 'TASK_NOT_WRAPPED'
+  /** A binding exists already where only one may (a diagnostics channel bound twice). */
+  | 'CONFLICT'
+  /**
+   * The runtime lacks a feature dcontext needs for this call (an API, a hook, a worker feature);
+   * the message names it. Thrown instead of losing context silently.
+   */
+  | 'UNSUPPORTED_RUNTIME';
 
 // Set on every DContextError's prototype; `Symbol.for`, so the ESM and the CommonJS build (each
 // with its own class when both are loaded) recognise each other's errors with `instanceof`.

@@ -31,6 +31,8 @@ const ERROR_CODES: Record<DContextErrorCode, true> = {
   NOT_ACCEPTED: true,
   BAD_SIGNATURE: true,
   TASK_NOT_WRAPPED: true,
+  CONFLICT: true,
+  UNSUPPORTED_RUNTIME: true,
 };
 
 function isErrorCode(code: unknown): code is DContextErrorCode {

@@ -12,7 +12,7 @@ describe('optional peers', () => {
       process.execPath,
       [
         '-e',
-        "require('dcontext'); require('dcontext/log'); require('dcontext/async-context'); console.log(JSON.stringify(Object.keys(require.cache)))",
+        "require('dcontext'); require('dcontext/log'); require('dcontext/async-context'); require('dcontext/diagnostics-channel'); console.log(JSON.stringify(Object.keys(require.cache)))",
       ],
       { cwd: root, encoding: 'utf8' },
     );

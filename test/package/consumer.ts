@@ -27,6 +27,10 @@ dcontext
     const variable = new tc39.AsyncContext.Variable({ name: 'v' });
     const captured = variable.run('v1', () => new tc39.AsyncContext.Snapshot());
     const tc39Seen = captured.run(() => ({ variable: variable.get(), requestId: dcontext.get(requestId) }));
+    const channel = tracingChannel('consumer:' + Math.random());
+    const unbind = channels.bindChannel(channel, () => ({ tenant: 'traced-tenant' }), { name: 'traced' });
+    const traced = channel.traceSync(() => ({ requestId: dcontext.get(requestId), scopeChain: dcontext.scopeChain(), tenant: dcontext.get(tenant) }), {});
+    unbind();
     const received = dcontext.deserialize(dcontext.serialize());
     return {
       header: dcontext.serializeToString(),
@@ -34,6 +38,7 @@ dcontext
       outgoing: Object.keys(http.injectHeaders({})),
       deserialized: { requestId: received.get(requestId), scopeChain: received.scopeChain },
       tc39: { ...tc39Seen, outside: variable.get() ?? null },
+      traced,
     };
   })
   .then(async (inScope) => {
@@ -53,6 +58,8 @@ import * as worker from 'dcontext/worker';
 import * as log from 'dcontext/log';
 import * as http from 'dcontext/http';
 import * as tc39 from 'dcontext/async-context';
+import * as channels from 'dcontext/diagnostics-channel';
+import { tracingChannel } from 'node:diagnostics_channel';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -63,6 +70,8 @@ const worker = require('dcontext/worker');
 const log = require('dcontext/log');
 const http = require('dcontext/http');
 const tc39 = require('dcontext/async-context');
+const channels = require('dcontext/diagnostics-channel');
+const { tracingChannel } = require('node:diagnostics_channel');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;
@@ -74,6 +83,7 @@ import { errorContext, type FailedWorkContext } from 'dcontext/worker';
 import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
 import { expressContext, httpContext, injectHeaders } from 'dcontext/http';
 import { AsyncContext } from 'dcontext/async-context';
+import { bindChannel, traceUndiciRequests } from 'dcontext/diagnostics-channel';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -97,6 +107,8 @@ export const middleware = expressContext({ requestId: { key: requestId } });
 export const headers = injectHeaders({});
 export const traceId: AsyncContext.Variable<string> = new AsyncContext.Variable<string>({ name: 'trace' });
 export const traced: string | undefined = traceId.run('t1', () => traceId.get());
+export const unbindQueries: () => void = bindChannel<{ sql: string }>('db:query', (message) => ({ request_id: message.sql }), { name: 'db:query' });
+export const tracing = traceUndiciRequests();
 // @ts-expect-error run's value has the variable's type
 traceId.run(42, () => {});
 export const format = winstonFormat({ scopeField: false });

@@ -116,6 +116,10 @@ describe('the packed package', () => {
       'dist/async-context.cjs',
       'dist/async-context.d.ts',
       'dist/async-context.d.cts',
+      'dist/diagnostics-channel.js',
+      'dist/diagnostics-channel.cjs',
+      'dist/diagnostics-channel.d.ts',
+      'dist/diagnostics-channel.d.cts',
       'dist/cli.js',
       'docs/usage-guide.md',
       'examples/demo.ts',
@@ -181,6 +185,7 @@ describe('the installed package, used as a user would', () => {
     outgoing: ['x-dcontext'],
     viaWorker: { message: 'ping', requestId: 'req-1', scopeChain: ['request'] },
     tc39: { variable: 'v1', requestId: 'req-1', outside: null },
+    traced: { requestId: 'req-1', scopeChain: ['request', 'traced'], tenant: 'traced-tenant' },
   };
 
   it('imports dcontext and every subpath from ESM', async () => {
