@@ -2,6 +2,7 @@ import * as diagnostics from 'node:diagnostics_channel';
 import { causeText } from '../../errors.js';
 import { DContextError, Snapshot } from '../../index.js';
 import { runtime } from '../../internal/runtime.js';
+import { unsupportedRuntime } from '../../internal/unsupported.js';
 import type { Frame } from '../../store/frame-shape.js';
 import { childFrameOfSnapshot, childFrameWith } from '../../store/scope-frame.js';
 
@@ -148,10 +149,7 @@ function storeChannel(channel: unknown): BindableChannel {
 }
 
 function unsupported(feature: string): DContextError {
-  return new DContextError(
-    'UNSUPPORTED_RUNTIME',
-    `bindChannel needs ${feature}, which this runtime does not have; bind context with scope() around the operation instead`,
-  );
+  return unsupportedRuntime(feature, 'bindChannel', 'run the operation inside scope() instead');
 }
 
 function checkOptions<M>(options: BindChannelOptions<M> | null | undefined): {

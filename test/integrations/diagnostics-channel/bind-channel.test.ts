@@ -210,6 +210,18 @@ describe('bindChannel on a TracingChannel', () => {
     );
   });
 
+  it('throws UNSUPPORTED_RUNTIME, naming the feature, for a channel that cannot bind stores', () => {
+    const withoutStores = { start: { subscribe() {} } } as unknown as string;
+    let thrown: unknown;
+    try {
+      bindChannel(withoutStores, () => undefined);
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as { code?: string }).code).toBe('UNSUPPORTED_RUNTIME');
+    expect((thrown as Error).message).toContain('Channel.bindStore');
+  });
+
   it('binds a tracing channel by name', () => {
     const name = `test:${randomUUID()}`;
     bindFor(name, (message) => ({ operation: message.id }));
