@@ -6,6 +6,9 @@
  * is the O(1) frame capture every other snapshot uses.
  */
 import { runtime } from '../internal/runtime.js';
+import type { KeyRef } from '../registry/context-key.js';
+import { requireDefinition } from '../registry/registry.js';
+import { childFrame, writeSlot } from './frame.js';
 import type { Frame } from './frame-shape.js';
 import { newFrame } from './frame-shape.js';
 import { captureFrame, frameOfSnapshot, type Snapshot } from './snapshot.js';
@@ -31,6 +34,22 @@ export function runWithVariable<A extends unknown[], R>(
     bindVariable(parent.variables, variable, value),
   );
   return als.run(frame, Reflect.apply, fn, undefined, args) as R; // `this` is undefined, as specified
+}
+
+/**
+ * Calls `fn(...args)` in a child frame of the active one with `key` set to `value` (a variable
+ * backed by a registered key). Throws what `set` throws, running nothing.
+ */
+export function runWithKeyValue<A extends unknown[], R>(
+  key: KeyRef,
+  value: unknown,
+  fn: (...args: A) => R,
+  args: A,
+): R {
+  const definition = requireDefinition(key);
+  const frame = childFrame(als.getStore() ?? runtime.syncCurrent, undefined);
+  writeSlot(frame, definition, value);
+  return als.run(frame, Reflect.apply, fn, undefined, args) as R;
 }
 
 /** The value bound to `variable` in the active frame, or `UNBOUND` (see variable-map.ts). */

@@ -1,6 +1,10 @@
-import { asyncCtx, DContextError, get, type KeyRef, set } from '../../index.js';
+// Internal modules rather than '../../index.js': this entry then bundles the store alone, not the
+// wire format (a third of the package's size).
+import { DContextError } from '../../errors.js';
+import type { KeyRef } from '../../registry/context-key.js';
+import { readActive } from '../../store/frame.js';
 import { UNBOUND } from '../../store/variable-map.js';
-import { readVariable, runWithVariable } from '../../store/variable-scope.js';
+import { readVariable, runWithKeyValue, runWithVariable } from '../../store/variable-scope.js';
 
 /** Options of `new AsyncContext.Variable(options)`. */
 export interface VariableOptions<T> {
@@ -87,17 +91,15 @@ export class Variable<T> {
       );
     }
     const key = this.#key;
-    if (key === undefined) return runWithVariable(this, value, fn, args);
-    return asyncCtx.scope(() => {
-      set(key, value);
-      return fn(...args);
-    });
+    return key === undefined
+      ? runWithVariable(this, value, fn, args)
+      : runWithKeyValue(key, value, fn, args);
   }
 
   /** The value bound by the innermost enclosing `run`, else the default value. */
   get(): T | undefined {
     const key = this.#key;
-    if (key !== undefined) return get(key) as T | undefined;
+    if (key !== undefined) return readActive(key) as T | undefined;
     const value = readVariable(this);
     return value === UNBOUND ? this.#defaultValue : (value as T);
   }

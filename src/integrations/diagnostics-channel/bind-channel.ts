@@ -1,10 +1,12 @@
 import * as diagnostics from 'node:diagnostics_channel';
-import { causeText } from '../../errors.js';
-import { DContextError, Snapshot } from '../../index.js';
+// Internal modules rather than '../../index.js': this entry then bundles the store alone, not the
+// wire format.
+import { causeText, DContextError } from '../../errors.js';
 import { runtime } from '../../internal/runtime.js';
 import { unsupportedRuntime } from '../../internal/unsupported.js';
 import type { Frame } from '../../store/frame-shape.js';
 import { childFrameOfSnapshot, childFrameWith } from '../../store/scope-frame.js';
+import { Snapshot } from '../../store/snapshot.js';
 
 /**
  * What a transform returns for one published operation: values keyed by key name (set in the
