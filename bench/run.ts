@@ -24,8 +24,9 @@ const BENCHES = [
   'log',
   'async-context',
 ] as const;
-// Run only when named (`npm run bench -- http`): they start servers and take minutes.
-const ON_DEMAND = ['http'] as const;
+// Run only when named (`npm run bench -- http`): http starts servers and takes minutes; runtimes
+// measures the built package, and is meant for each runtime in turn (see its header).
+const ON_DEMAND = ['http', 'runtimes'] as const;
 
 function runBench(name: string): Promise<{ code: number | null; verdicts: string[] }> {
   const file = fileURLToPath(new URL(`./${name}.bench.ts`, import.meta.url));
