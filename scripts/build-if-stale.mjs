@@ -22,6 +22,14 @@ const outputs = [
   'worker.cjs',
   'worker.d.ts',
   'worker.d.cts',
+  'otel.js',
+  'otel.cjs',
+  'bullmq.js',
+  'bullmq.cjs',
+  'nats.js',
+  'nats.cjs',
+  'shared.js',
+  'shared.cjs',
 ].map((f) => join('dist', f));
 
 const mtimes = (path) =>

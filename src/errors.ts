@@ -21,8 +21,18 @@ export type DContextErrorCode =
   | 'NOT_ACCEPTED'
   | 'BAD_SIGNATURE'
   | 'TASK_NOT_WRAPPED'
-  /** A binding exists already where only one may (a diagnostics channel bound twice). */
+  /**
+   * A shared context (`dcontext/shared`) changed concurrently and the conflict policy refused the
+   * change (`onConflict: 'fail'`), or the compare-and-set still lost after every retry; or a
+   * binding exists already where only one may (a diagnostics channel bound twice).
+   */
   | 'CONFLICT'
+  /** A shared context store (Redis) could not be reached or did not answer; nothing was written. */
+  | 'STORE_UNAVAILABLE'
+  /** A bounded queue (the write-behind cache's) is full and its policy is to fail, not to wait. */
+  | 'QUEUE_FULL'
+  /** An operation on something already closed (a `ContextCache` after `close()`). */
+  | 'CLOSED'
   /**
    * The runtime lacks a feature dcontext needs for this call (an API, a hook, a worker feature);
    * the message names it. Thrown instead of losing context silently.

@@ -5,7 +5,6 @@
  * store, and through the top-level verbs.
  */
 
-import type { Frame } from '../store/frame-shape.js';
 import { captureFrame, frameOfSnapshot, type Snapshot } from '../store/snapshot.js';
 import { runtime } from './runtime.js';
 
@@ -33,10 +32,6 @@ export function bothFrom(snapshot: Snapshot): CapturedContexts {
   return { async: snapshot, sync: snapshot };
 }
 
-function frameOf(snapshot: Snapshot): Frame {
-  return frameOfSnapshot(snapshot);
-}
-
 /**
  * Calls `fn` with `thisArg` and `args` inside `contexts`, each store in a fresh scope (writes made
  * by one call never reach the next). Unlike `syncCtx.scope`, a returned promise is allowed: the
@@ -49,9 +44,9 @@ export function runInBoth<A extends unknown[], R>(
   args: A,
 ): R {
   const previous = runtime.syncCurrent;
-  runtime.syncCurrent = frameOf(contexts.sync);
+  runtime.syncCurrent = frameOfSnapshot(contexts.sync);
   try {
-    return als.run(frameOf(contexts.async), () => fn.apply(thisArg, args));
+    return als.run(frameOfSnapshot(contexts.async), () => fn.apply(thisArg, args));
   } finally {
     runtime.syncCurrent = previous;
   }

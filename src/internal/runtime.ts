@@ -11,8 +11,20 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Registry } from '../registry/registry.js';
 import { type Frame, rootFrame } from '../store/frame-shape.js';
 
-export const RUNTIME_ABI = 4;
+export const RUNTIME_ABI = 5;
 const SLOT = Symbol.for('dcontext.runtime');
+
+/**
+ * How a frame's foreign context (see `Frame.foreign`) crosses into another thread: as plain data
+ * that structured clone copies, turned back into a context on the receiving side. Installed by
+ * the integration that owns the foreign context (`dcontext/otel`), in each thread that loads it.
+ */
+export interface ForeignBridge {
+  /** Plain, cloneable data for `foreign`, or undefined to send nothing. */
+  toCarrier(foreign: unknown): unknown;
+  /** The context `carrier` stands for, or null when it is not usable (it came from another thread: untrusted). */
+  fromCarrier(carrier: unknown): unknown;
+}
 
 export interface Runtime {
   readonly abi: number;
@@ -36,6 +48,8 @@ export interface Runtime {
   maxContextSize: number;
   /** Classes that must be one and the same across builds (for `instanceof`). */
   readonly classes: Map<string, unknown>;
+  /** Carries frames' foreign contexts across threads; null until an integration installs one. */
+  foreignBridge: ForeignBridge | null;
 }
 
 type GlobalWithRuntime = typeof globalThis & { [SLOT]?: Runtime };
@@ -53,6 +67,7 @@ function createRuntime(): Runtime {
     maxScopeChainLength: 64,
     maxContextSize: 64 * 1024,
     classes: new Map(),
+    foreignBridge: null,
   };
 }
 

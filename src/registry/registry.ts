@@ -189,7 +189,7 @@ export function freezeRegistry(builder: RegistryBuilder): void {
   const rootValues = runtime.root.values;
   const values = new Array<unknown>(registry.size).fill(undefined);
   for (let i = 0; i < Math.min(rootValues.length, values.length); i++) values[i] = rootValues[i];
-  runtime.root = rootFrame(values, runtime.root.chain, runtime.root.opaque);
+  runtime.root = rootFrame(values, runtime.root.chain, runtime.root.opaque, runtime.root.foreign);
   if (runtime.syncCurrent.isRoot) runtime.syncCurrent = runtime.root;
 }
 

@@ -16,13 +16,22 @@ export interface OpaqueEntry {
   readonly reason: 'unknown-key' | 'newer-version' | 'unknown-codec';
 }
 
-/** One scope: its slot values (shared until `owned`), its scope chain and its opaque entries. */
+/**
+ * One scope: its slot values (shared until `owned`), its scope chain, its opaque entries, and the
+ * context of another system that travels with it.
+ */
 export interface Frame {
   values: unknown[];
   owned: boolean;
   readonly chain: ChainNode | null;
   readonly opaque: readonly OpaqueEntry[] | null;
   readonly isRoot: boolean;
+  /**
+   * An opaque context of another system carried by this scope and inherited by its children
+   * (the OpenTelemetry `Context` of `dcontext/otel`), or null. The core never reads it and never
+   * serializes it: one AsyncLocalStorage then serves both systems.
+   */
+  readonly foreign: unknown;
   /** Values of `AsyncContext.Variable`s (dcontext/async-context): not registry keys, never on the wire. */
   readonly variables: VariableNode | null;
 }
@@ -33,9 +42,10 @@ export function newFrame(
   chain: ChainNode | null,
   opaque: readonly OpaqueEntry[] | null,
   isRoot: boolean,
+  foreign: unknown,
   variables: VariableNode | null,
 ): Frame {
-  return { values, owned: false, chain, opaque, isRoot, variables };
+  return { values, owned: false, chain, opaque, isRoot, foreign, variables };
 }
 
 /** A read-only root frame (what is read outside any scope): empty unless given values. */
@@ -43,6 +53,7 @@ export function rootFrame(
   values: unknown[] = [],
   chain: ChainNode | null = null,
   opaque: readonly OpaqueEntry[] | null = null,
+  foreign: unknown = null,
 ): Frame {
-  return newFrame(values, chain, opaque, true, null);
+  return newFrame(values, chain, opaque, true, foreign, null);
 }

@@ -32,7 +32,13 @@ export function activeFrame(): Frame {
 export function childFrame(parent: Frame, name: string | undefined): Frame {
   parent.owned = false; // the array now has two references
   const chain = name === undefined ? parent.chain : appendToChain(parent.chain, name);
-  return newFrame(parent.values, chain, parent.opaque, false, parent.variables);
+  return newFrame(parent.values, chain, parent.opaque, false, parent.foreign, parent.variables);
+}
+
+/** A new unnamed child frame of `parent` that carries `foreign` instead of the parent's. */
+export function foreignChildFrame(parent: Frame, foreign: unknown): Frame {
+  parent.owned = false; // the array now has two references
+  return newFrame(parent.values, parent.chain, parent.opaque, false, foreign, parent.variables);
 }
 
 /** A new frame over captured state (a snapshot), sized to the current registry. */
@@ -40,9 +46,10 @@ export function frameFrom(
   values: unknown[],
   chain: ChainNode | null,
   opaque: readonly OpaqueEntry[] | null,
+  foreign: unknown,
   variables: VariableNode | null,
 ): Frame {
-  return newFrame(fitToRegistry(values), chain, opaque, false, variables);
+  return newFrame(fitToRegistry(values), chain, opaque, false, foreign, variables);
 }
 
 /**

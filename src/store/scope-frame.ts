@@ -44,6 +44,7 @@ export function childFrameOfSnapshot(snapshot: Snapshot, name: string | undefine
     appendToChain(frame.chain, name),
     frame.opaque,
     false,
+    frame.foreign,
     frame.variables,
   );
 }

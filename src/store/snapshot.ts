@@ -1,3 +1,4 @@
+import { runtime } from '../internal/runtime.js';
 import type { KeyRef, ValueRead, ValueWritten } from '../registry/context-key.js';
 import { currentRegistry, requireDefinition } from '../registry/registry.js';
 import { fitToRegistry, putEntry } from './deferred-entries.js';
@@ -18,7 +19,9 @@ export const VALUES: unique symbol = Symbol.for('dcontext.snapshot.values');
 export const CHAIN: unique symbol = Symbol.for('dcontext.snapshot.chain');
 /** @internal see {@link VALUES} */
 export const OPAQUE: unique symbol = Symbol.for('dcontext.snapshot.opaque');
-/** @internal see {@link VALUES} */
+/** @internal see {@link VALUES}; the frame's `foreign` context, never serialized. */
+export const FOREIGN: unique symbol = Symbol.for('dcontext.snapshot.foreign');
+/** @internal see {@link VALUES}; `AsyncContext.Variable` values, in-process only, never serialized. */
 export const VARIABLES: unique symbol = Symbol.for('dcontext.snapshot.variables');
 const BRAND = Symbol.for('dcontext.snapshot');
 
@@ -41,7 +44,12 @@ export class Snapshot {
   readonly [CHAIN]: ChainNode | null;
   /** @internal entries from the wire this process cannot decode, forwarded unchanged. */
   readonly [OPAQUE]: readonly OpaqueEntry[] | null;
-  /** @internal `AsyncContext.Variable` values (dcontext/async-context): in-process only, never serialized. */
+  /**
+   * @internal the captured scope's context of another system (see `Frame.foreign`): null when it
+   * had none, undefined when none was captured (a snapshot from the wire, `Snapshot.empty()`).
+   */
+  readonly [FOREIGN]: unknown;
+  /** @internal `AsyncContext.Variable` values (dcontext/async-context); null when none. */
   readonly [VARIABLES]: VariableNode | null;
 
   /** @internal use `snapshot()`, `Snapshot.empty()` or `deserialize()`. */
@@ -49,11 +57,13 @@ export class Snapshot {
     values: unknown[],
     chain: ChainNode | null,
     opaque: readonly OpaqueEntry[] | null,
+    foreign: unknown = undefined,
     variables: VariableNode | null = null,
   ) {
     this[VALUES] = values;
     this[CHAIN] = chain;
     this[OPAQUE] = opaque;
+    this[FOREIGN] = foreign;
     this[VARIABLES] = variables;
   }
 
@@ -86,7 +96,7 @@ export class Snapshot {
     validateValue(definition, value);
     const values = fitToRegistry(this[VALUES]).slice();
     putEntry(values, definition.index, value);
-    return new Snapshot(values, this[CHAIN], this[OPAQUE], this[VARIABLES]);
+    return new Snapshot(values, this[CHAIN], this[OPAQUE], this[FOREIGN], this[VARIABLES]);
   }
 
   /** The named scopes, outermost first. */
@@ -124,10 +134,23 @@ Object.defineProperty(Snapshot.prototype, BRAND, { value: true });
 /** Captures `frame` in O(1): the frame copies its values on its next write. */
 export function captureFrame(frame: Frame): Snapshot {
   frame.owned = false;
-  return new Snapshot(frame.values, frame.chain, frame.opaque, frame.variables);
+  return new Snapshot(frame.values, frame.chain, frame.opaque, frame.foreign, frame.variables);
 }
 
-/** A new frame holding `snapshot`'s values and scope chain (re-entering it). */
+/**
+ * A new frame holding `snapshot`'s values and scope chain (re-entering it), and the foreign
+ * context it captured; a snapshot that captured none (one from the wire) keeps the active async
+ * scope's, so entering a received context inside an OpenTelemetry span stays in that span.
+ */
 export function frameOfSnapshot(snapshot: Snapshot): Frame {
-  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], snapshot[VARIABLES]);
+  const captured = snapshot[FOREIGN];
+  const foreign =
+    captured !== undefined ? captured : (runtime.als.getStore() ?? runtime.root).foreign;
+  return frameFrom(
+    snapshot[VALUES],
+    snapshot[CHAIN],
+    snapshot[OPAQUE],
+    foreign,
+    snapshot[VARIABLES],
+  );
 }

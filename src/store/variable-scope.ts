@@ -31,6 +31,7 @@ export function runWithVariable<A extends unknown[], R>(
     parent.chain,
     parent.opaque,
     false,
+    parent.foreign,
     bindVariable(parent.variables, variable, value),
   );
   return runIn(frame, fn, args);

@@ -2,17 +2,43 @@
  * Local-only values never go on the wire: they cross by name, as values for the channel to
  * structured-clone (cloned here, at the send, so that the check that they can be cloned and the
  * copy that travels are one, and a value changed in place after the send does not travel).
+ *
+ * The frame's foreign context (see `Frame.foreign`) travels among them, under the empty name,
+ * which no key can have (a receiver that does not know it skips it as an unregistered name): as
+ * the plain data its bridge makes of it (see `ForeignBridge`), when one is installed.
  */
 import { causeText, DContextError } from '../errors.js';
+import { runtime } from '../internal/runtime.js';
 import { currentRegistry, type Registry } from '../registry/registry.js';
 import { fitToRegistry, putEntry } from '../store/deferred-entries.js';
 import { readSlot } from '../store/frame.js';
-import { CHAIN, OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
+import { CHAIN, FOREIGN, OPAQUE, Snapshot, VALUES } from '../store/snapshot.js';
 import { validateValue } from '../store/write-checks.js';
 import type { LocalEntries } from './transfer-shape.js';
 
-/** The local-only values of `snapshot`, cloned now, or null when none is set. */
+/** The name the foreign context's carrier travels under among the local entries. */
+const FOREIGN_ENTRY = '';
+
+/**
+ * The local-only values of `snapshot`, cloned now, and its foreign context's carrier; null when
+ * there is neither.
+ */
 export function localEntries(snapshot: Snapshot, registry: Registry): LocalEntries | null {
+  const local = localValues(snapshot, registry);
+  const bridge = runtime.foreignBridge;
+  const foreign = snapshot[FOREIGN];
+  if (bridge === null || foreign === null || foreign === undefined) return local;
+  let carrier: unknown;
+  try {
+    carrier = bridge.toCarrier(foreign);
+  } catch {
+    return local; // the foreign context is the bridge's business: it never stops a send
+  }
+  if (carrier === undefined) return local;
+  return local === null ? [[FOREIGN_ENTRY, carrier]] : [...local, [FOREIGN_ENTRY, carrier]];
+}
+
+function localValues(snapshot: Snapshot, registry: Registry): LocalEntries | null {
   const slots = localSlots(registry);
   if (slots.length === 0) return null;
   const definitions = registry.definitions;
@@ -68,9 +94,14 @@ function cloneLocal(name: string, value: unknown): unknown {
 export function withLocalValues(received: Snapshot, local: LocalEntries | null): Snapshot {
   if (local === null || local.length === 0) return received;
   const registry = currentRegistry();
-  const values = fitToRegistry(received[VALUES]).slice();
+  let values: unknown[] | null = null;
+  let foreign: unknown = received[FOREIGN];
   for (const entry of local) {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
+    if (entry[0] === FOREIGN_ENTRY) {
+      foreign = foreignOf(entry[1]) ?? foreign;
+      continue;
+    }
     const definition = registry.byName(entry[0]);
     if (definition === undefined) continue;
     try {
@@ -78,7 +109,19 @@ export function withLocalValues(received: Snapshot, local: LocalEntries | null):
     } catch {
       continue;
     }
-    putEntry(values, definition.index, entry[1]);
+    putEntry((values ??= fitToRegistry(received[VALUES]).slice()), definition.index, entry[1]);
   }
-  return new Snapshot(values, received[CHAIN], received[OPAQUE]);
+  if (values === null && foreign === received[FOREIGN]) return received;
+  return new Snapshot(values ?? received[VALUES], received[CHAIN], received[OPAQUE], foreign);
+}
+
+/** The foreign context a carrier from another thread stands for, or null. */
+function foreignOf(carrier: unknown): unknown {
+  const bridge = runtime.foreignBridge;
+  if (bridge === null) return null;
+  try {
+    return bridge.fromCarrier(carrier);
+  } catch {
+    return null;
+  }
 }

@@ -15,7 +15,7 @@ import { runtime } from '../internal/runtime.js';
 import { unsupportedRuntime } from '../internal/unsupported.js';
 import { fitToRegistry } from '../store/deferred-entries.js';
 import { rootFrame } from '../store/frame-shape.js';
-import { CHAIN, OPAQUE, VALUES } from '../store/snapshot.js';
+import { CHAIN, FOREIGN, OPAQUE, VALUES } from '../store/snapshot.js';
 import { decodeSnapshot } from '../wire/decode.js';
 import { withLocalValues } from './local-values.js';
 import { type ContextTransfer, isTransfer } from './transfer-shape.js';
@@ -61,7 +61,12 @@ export function adoptSpawnerContext(): void {
       throw new Error('the environment data has an unknown shape');
     }
     const snapshot = withLocalValues(decodeSnapshot(received.wire), received.local);
-    const root = rootFrame(fitToRegistry(snapshot[VALUES]), snapshot[CHAIN], snapshot[OPAQUE]);
+    const root = rootFrame(
+      fitToRegistry(snapshot[VALUES]),
+      snapshot[CHAIN],
+      snapshot[OPAQUE],
+      snapshot[FOREIGN],
+    );
     if (runtime.syncCurrent === runtime.root) runtime.syncCurrent = root;
     runtime.root = root;
   } catch (error) {

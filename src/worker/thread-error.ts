@@ -33,6 +33,9 @@ const ERROR_CODES: Record<DContextErrorCode, true> = {
   TASK_NOT_WRAPPED: true,
   CONFLICT: true,
   UNSUPPORTED_RUNTIME: true,
+  STORE_UNAVAILABLE: true,
+  QUEUE_FULL: true,
+  CLOSED: true,
 };
 
 function isErrorCode(code: unknown): code is DContextErrorCode {

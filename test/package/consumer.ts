@@ -8,6 +8,9 @@ const requestId = builder.register('request_id');
 const tenant = builder.register('tenant', { metadata: { log: true } });
 dcontext.initialize(builder);
 
+const manager = new otel.DContextManager();
+const otelKey = api.createContextKey('consumer');
+
 const { port1, port2 } = new MessageChannel();
 const viaWorker = new Promise((resolve) => {
   // Registered outside every scope: the handler sees the sender's context from the message.
@@ -36,17 +39,30 @@ dcontext
       header: dcontext.serializeToString(),
       logged: { ...log.logFields() },
       outgoing: Object.keys(http.injectHeaders({})),
+      // dcontext/otel: OpenTelemetry's context and dcontext's scopes in one store.
+      otel: manager.with(api.ROOT_CONTEXT.setValue(otelKey, 'v'), () =>
+        dcontext.scope('inner', () => ({
+          value: manager.active().getValue(otelKey),
+          scopeChain: dcontext.scopeChain(),
+          traceFields: otel.traceFields(),
+        })),
+      ),
       deserialized: { requestId: received.get(requestId), scopeChain: received.scopeChain },
       tc39: { ...tc39Seen, outside: variable.get() ?? null },
       traced,
     };
   })
   .then(async (inScope) => {
+    const store = new shared.MemoryContextStore();
+    await shared.withShared(store, 'session-1', () => dcontext.set(requestId, 'req-1'));
+    const record = await store.get('session-1');
     const result = {
       name: pkg.name,
       outside: dcontext.get(requestId) ?? null,
       ...inScope,
       viaWorker: await viaWorker,
+      messaging: { bullmq: typeof bullmq.withJobContext, nats: typeof nats.handleWithContext },
+      shared: { version: record.version, requestId: record.entries.get(requestId) },
     };
     console.log(JSON.stringify(result));
   });
@@ -60,6 +76,11 @@ import * as http from 'dcontext/http';
 import * as tc39 from 'dcontext/async-context';
 import * as channels from 'dcontext/diagnostics-channel';
 import { tracingChannel } from 'node:diagnostics_channel';
+import * as otel from 'dcontext/otel';
+import * as api from '@opentelemetry/api';
+import * as bullmq from 'dcontext/bullmq';
+import * as nats from 'dcontext/nats';
+import * as shared from 'dcontext/shared';
 import pkg from 'dcontext/package.json' with { type: 'json' };
 import { MessageChannel } from 'node:worker_threads';
 ${roundTrip}`;
@@ -72,6 +93,11 @@ const http = require('dcontext/http');
 const tc39 = require('dcontext/async-context');
 const channels = require('dcontext/diagnostics-channel');
 const { tracingChannel } = require('node:diagnostics_channel');
+const otel = require('dcontext/otel');
+const api = require('@opentelemetry/api');
+const bullmq = require('dcontext/bullmq');
+const nats = require('dcontext/nats');
+const shared = require('dcontext/shared');
 const pkg = require('dcontext/package.json');
 const { MessageChannel } = require('node:worker_threads');
 ${roundTrip}`;
@@ -84,6 +110,8 @@ import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
 import { expressContext, httpContext, injectHeaders } from 'dcontext/http';
 import { AsyncContext } from 'dcontext/async-context';
 import { bindChannel, traceUndiciRequests } from 'dcontext/diagnostics-channel';
+import { DContextManager, DContextPropagator, traceFields, type TraceFields } from 'dcontext/otel';
+import { ContextCache, MemoryContextStore, type SharedContextStore, withShared } from 'dcontext/shared';
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -113,6 +141,14 @@ export const tracing = traceUndiciRequests();
 traceId.run(42, () => {});
 export const format = winstonFormat({ scopeField: false });
 export const fields: Record<string, unknown> = logFields(Snapshot.empty());
+export const manager = new DContextManager().enable();
+export const propagator = new DContextPropagator({ accept: [requestId], send: 'all' });
+export const spanIds: Partial<TraceFields> = traceFields();
+
+export const sharedStore: SharedContextStore = new ContextCache(new MemoryContextStore(), {
+  strategy: 'write-through',
+});
+export const committed: Promise<number> = withShared(sharedStore, 'session-1', () => 1);
 
 export function contextOf(error: unknown): Snapshot | undefined {
   // One Snapshot class for both subpaths: the worker's snapshot is a 'dcontext' Snapshot.

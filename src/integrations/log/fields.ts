@@ -5,6 +5,7 @@
  */
 import { type ContextKey, DContextError, get, Snapshot } from '../../index.js';
 import { runtime } from '../../internal/runtime.js';
+import { traceFieldsProvider } from '../../internal/trace-fields.js';
 import type { Registry } from '../../registry/registry.js';
 import { describeValue } from '../../registry/registry.js';
 import { type ChainNode, chainToArray } from '../../store/scope-chain.js';
@@ -17,8 +18,8 @@ export interface LogFieldOptions {
    */
   readonly scopeField?: string | false;
   /**
-   * Whether to add `trace_id` / `span_id` of the active span once an OpenTelemetry bridge registers a provider (a future `dcontext/otel`; none ships yet).
-   * Default `true`.
+   * Whether to add `trace_id` / `span_id` of the active span when `dcontext/otel` is loaded (it
+   * registers the provider). Default `true`.
    */
   readonly traceFields?: boolean;
 }
@@ -30,12 +31,10 @@ interface LoggedKey {
 }
 
 /**
- * The function an OpenTelemetry bridge installs (under this `Symbol.for` key on `globalThis`) to give the
- * active span's ids; absent until it is loaded, so `dcontext/log` never imports OpenTelemetry.
+ * The `globalThis` key under which `dcontext/otel` installs the function that gives the active
+ * span's ids; absent until it is loaded, so `dcontext/log` never imports OpenTelemetry.
  */
-export const TRACE_FIELDS_PROVIDER = Symbol.for('dcontext.log.traceFields');
-
-type TraceFieldsProvider = () => { trace_id: string; span_id: string } | undefined;
+export { TRACE_FIELDS_PROVIDER } from '../../internal/trace-fields.js';
 
 // The plan is computed once per registry (frozen by initialize(), so once per process).
 let planFor: Registry | null = null;
@@ -63,7 +62,7 @@ export function loggedKeys(): readonly LoggedKey[] {
 /**
  * The context as log fields: every key registered with `metadata: { log: true | 'field' }` that has
  * a value (keys marked `sensitive` never), `scope` (the scope chain joined by `>`), and
- * `trace_id`/`span_id` when an OpenTelemetry bridge has registered a provider and a span is active. Reads the current
+ * `trace_id`/`span_id` when `dcontext/otel` is loaded and a span is active. Reads the current
  * context, or `snapshot` when given. Never throws on the context's state (a wrong argument is `INVALID_ARGUMENT`): before `initialize()`, or for a value that
  * cannot be read, the field is left out. Every field is an own property, also one named
  * `__proto__`.
@@ -102,10 +101,7 @@ export function logFields(
     if (joined !== '') put(fields, scopeField, joined);
   }
   if (options?.traceFields !== false) {
-    const provider = (globalThis as { [TRACE_FIELDS_PROVIDER]?: TraceFieldsProvider })[
-      TRACE_FIELDS_PROVIDER
-    ];
-    const trace = provider?.();
+    const trace = traceFieldsProvider()?.();
     if (trace !== undefined) {
       fields.trace_id = trace.trace_id;
       fields.span_id = trace.span_id;

@@ -1,0 +1,54 @@
+/** The worker side: each job runs in a fresh scope `job:<queue>` holding its enqueuer's context. */
+import type { Job } from 'bullmq';
+import type { DContextError } from '../../index.js';
+import { Snapshot } from '../../index.js';
+import {
+  checkedOptions,
+  choice,
+  readInbound,
+  resolveReceiver,
+  runFresh,
+} from '../delivery/receive.js';
+import { describe, invalid } from '../http/check.js';
+import type { JobContextOptions, JobLike } from './types.js';
+import { JOB_OPTION } from './types.js';
+
+/**
+ * Wraps a BullMQ processor: each job runs in a fresh scope named `job:<queue>` whose values are
+ * those of the code that added it (with {@link addWithContext}) and whose scope chain starts
+ * with the enqueuer's. Retries, delayed jobs, stalled-job recovery and flows run with the
+ * original context; a job never sees another job's values. A job added without context runs
+ * in an empty `job:<queue>` scope. See {@link JobContextOptions} for bad contexts.
+ *
+ * @example
+ * new Worker('emails', withJobContext(async (job) => send(job.data, get(requestId))), { connection });
+ */
+export function withJobContext<J extends JobLike = Job, A extends unknown[] = [], R = unknown>(
+  processor: (job: J, ...rest: A) => R,
+  options?: JobContextOptions<J>,
+): (job: J, ...rest: A) => Promise<Awaited<R>> {
+  if (typeof processor !== 'function') {
+    throw invalid(`withJobContext takes a processor function (got ${describe(processor)})`);
+  }
+  const object = checkedOptions<JobContextOptions<J>>(options, 'withJobContext');
+  const fail =
+    choice(object.onInvalid, ['drop', 'fail'], 'drop', 'withJobContext option onInvalid') ===
+    'fail';
+  const receiver = resolveReceiver<J>(object, 'withJobContext', 'bullmq');
+  return async (job: J, ...rest: A): Promise<Awaited<R>> => {
+    const input = (job.opts as Record<string, unknown>)[JOB_OPTION];
+    const inbound = readInbound(
+      receiver,
+      input,
+      job,
+      () => `the context of job in queue '${job.queueName}'`,
+    );
+    if (!inbound.ok && fail) throw inbound.error satisfies DContextError;
+    const snapshot = inbound.ok ? inbound.snapshot : Snapshot.empty();
+    return runFresh(
+      snapshot,
+      `job:${job.queueName}`,
+      async (): Promise<Awaited<R>> => await processor(job, ...rest),
+    );
+  };
+}

@@ -1,0 +1,251 @@
+/** Shared contexts in Redis, through the user's ioredis client. */
+import { checkId, checkWrite, DEFAULT_WRITER, intOption, invalid, optionsObject } from './check.js';
+import { decodeRecord, encodeRecord } from './record-codec.js';
+import type { RedisBatch, RedisClient } from './redis-client.js';
+import { unavailable } from './redis-errors.js';
+import { COMMIT_SCRIPT, COMMIT_SHA } from './redis-script.js';
+import { followCommits } from './redis-subscribe.js';
+import { rollbackOn } from './rollback.js';
+import type {
+  CommitHandlers,
+  CommitResult,
+  CommitSubscription,
+  SharedContextStore,
+  SharedRecord,
+  SharedWrite,
+} from './types.js';
+
+/** Options of {@link RedisContextStore}. */
+export interface RedisContextStoreOptions {
+  /** An ioredis client (`new Redis(url)`); the store never closes it. */
+  readonly redis: RedisClient;
+  /** Prefix of every key and of the commit channel (default `'dcontext:shared:'`). */
+  readonly prefix?: string;
+  /** Expiry of a context and its history in ms after its last commit (default: never). */
+  readonly ttl?: number;
+  /** Versions kept per context for `history` and `rollback` (default 10). */
+  readonly historySize?: number;
+  /**
+   * The connection `subscribe` listens on (a subscribed connection can run nothing else);
+   * default `redis.duplicate()`, made on the first `subscribe` and closed with the subscription.
+   */
+  readonly subscriber?: RedisClient;
+}
+
+const isNoScript = (error: unknown) =>
+  error instanceof Error && error.message.startsWith('NOSCRIPT');
+
+/** Buffer view of bytes, without copying: ioredis sends Buffers as they are. */
+const asBuffer = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/**
+ * Shared contexts in Redis: a hash per context (`<prefix>{<id>}`: version and record) and a list
+ * of its last versions (`<prefix>{<id>}:h`). A commit is one Lua script (`EVALSHA`, falling back
+ * to `EVAL` when the server lacks it), so writers in any number of processes never lose an
+ * update; `getMany` and `putMany` are pipelined. Commits are announced on `<prefix>commits`
+ * for `ContextCache`s in other processes.
+ *
+ * Errors: an unreachable or failing Redis is `STORE_UNAVAILABLE` (configure the client's
+ * `maxRetriesPerRequest` / `enableOfflineQueue` to choose how long a call waits first); a corrupt
+ * record, or one written in a newer record format, is `DECODE_FAILED`.
+ *
+ * @example
+ * const store = new RedisContextStore({ redis: new Redis(process.env.REDIS_URL), ttl: 86_400_000 });
+ */
+export class RedisContextStore implements SharedContextStore {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+  readonly #ttl: number;
+  readonly #historySize: number;
+  readonly #subscriber: RedisClient | undefined;
+  /** The channel commits are announced on. */
+  readonly channel: string;
+
+  constructor(options: RedisContextStoreOptions) {
+    const object = optionsObject<RedisContextStoreOptions>(options, 'RedisContextStore');
+    const redis = object.redis;
+    if (typeof redis !== 'object' || redis === null || typeof redis.callBuffer !== 'function') {
+      throw invalid('RedisContextStore needs { redis }: an ioredis client (new Redis(url))');
+    }
+    this.#redis = redis;
+    const prefix = object.prefix ?? 'dcontext:shared:';
+    if (typeof prefix !== 'string')
+      throw invalid('RedisContextStore option prefix must be a string');
+    this.#prefix = prefix;
+    this.#ttl = intOption(object.ttl, 0, 0, 'RedisContextStore option ttl (ms, 0: never)');
+    this.#historySize = intOption(
+      object.historySize,
+      10,
+      1,
+      'RedisContextStore option historySize',
+    );
+    this.#subscriber = object.subscriber;
+    this.channel = `${prefix}commits`;
+  }
+
+  #key(id: string): string {
+    return `${this.#prefix}{${id}}`;
+  }
+
+  #decode(id: string, bytes: Buffer | null | undefined): SharedRecord | undefined {
+    return bytes === null || bytes === undefined ? undefined : decodeRecord(id, bytes);
+  }
+
+  async get(id: string): Promise<SharedRecord | undefined> {
+    checkId(id, 'RedisContextStore.get');
+    let bytes: Buffer | null;
+    try {
+      bytes = await this.#redis.hgetBuffer(this.#key(id), 'r');
+    } catch (error) {
+      throw unavailable(error, `get('${id}')`);
+    }
+    return this.#decode(id, bytes);
+  }
+
+  async getMany(ids: readonly string[]): Promise<(SharedRecord | undefined)[]> {
+    for (const id of ids) checkId(id, 'RedisContextStore.getMany');
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hgetBuffer(this.#key(id), 'r');
+    const replies = await this.#exec(pipeline, `getMany of ${ids.length} ids`);
+    return ids.map((id, i) => this.#decode(id, replies[i] as Buffer | null));
+  }
+
+  /** The record `write` commits if its compare-and-set holds, as bytes (throws if it cannot be stored). */
+  #encode(write: SharedWrite): Buffer {
+    return asBuffer(
+      encodeRecord({
+        id: write.id,
+        entries: write.entries,
+        version: write.expectedVersion + 1,
+        updatedAt: Date.now(),
+        updatedBy: write.updatedBy ?? DEFAULT_WRITER,
+      }),
+    );
+  }
+
+  #args(write: SharedWrite, bytes: Buffer): (string | number | Buffer)[] {
+    const key = this.#key(write.id);
+    return [
+      2,
+      key,
+      `${key}:h`,
+      String(write.expectedVersion),
+      bytes,
+      this.#historySize,
+      this.#ttl,
+      this.channel,
+      write.id,
+    ];
+  }
+
+  #result(write: SharedWrite, bytes: Buffer, reply: unknown): CommitResult {
+    const [committed, current] = reply as [number, Buffer | null];
+    if (committed === 1) return { ok: true, record: decodeRecord(write.id, bytes, true) };
+    return { ok: false, current: this.#decode(write.id, current) };
+  }
+
+  async put(write: SharedWrite): Promise<CommitResult> {
+    checkWrite(write, 'RedisContextStore.put');
+    const bytes = this.#encode(write);
+    const args = this.#args(write, bytes);
+    let reply: unknown;
+    try {
+      try {
+        reply = await this.#redis.callBuffer('evalsha', COMMIT_SHA, ...args);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        reply = await this.#redis.callBuffer('eval', COMMIT_SCRIPT, ...args);
+      }
+    } catch (error) {
+      throw unavailable(error, `put('${write.id}')`);
+    }
+    return this.#result(write, bytes, reply);
+  }
+
+  async putMany(writes: readonly SharedWrite[]): Promise<CommitResult[]> {
+    // Checked and encoded first, so a bad write sends none of the batch.
+    for (const write of writes) checkWrite(write, 'RedisContextStore.putMany');
+    if (writes.length === 0) return [];
+    const encoded = writes.map((write) => this.#encode(write));
+    const run = async (script: boolean) => {
+      const pipeline = this.#redis.pipeline();
+      writes.forEach((write, i) => {
+        const args = this.#args(write, encoded[i]!);
+        pipeline.callBuffer(
+          script ? 'eval' : 'evalsha',
+          script ? COMMIT_SCRIPT : COMMIT_SHA,
+          ...args,
+        );
+      });
+      return pipeline.exec();
+    };
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await run(false);
+      // NOSCRIPT means no script of the batch ran (the server lacked it for all): send them again.
+      if (results?.some(([error]) => isNoScript(error))) results = await run(true);
+    } catch (error) {
+      throw unavailable(error, `putMany of ${writes.length} writes`);
+    }
+    return writes.map((write, i) => {
+      const [error, reply] = results?.[i] ?? [new Error('no reply'), undefined];
+      if (error !== null) throw unavailable(error, `put('${write.id}')`);
+      return this.#result(write, encoded[i]!, reply);
+    });
+  }
+
+  async #exec(pipeline: RedisBatch, what: string): Promise<unknown[]> {
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await pipeline.exec();
+    } catch (error) {
+      throw unavailable(error, what);
+    }
+    return (results ?? []).map(([error, reply]) => {
+      if (error !== null) throw unavailable(error, what);
+      return reply;
+    });
+  }
+
+  async history(id: string): Promise<SharedRecord[]> {
+    checkId(id, 'RedisContextStore.history');
+    let list: Buffer[];
+    try {
+      list = await this.#redis.lrangeBuffer(`${this.#key(id)}:h`, 0, this.#historySize - 1);
+    } catch (error) {
+      throw unavailable(error, `history('${id}')`);
+    }
+    return list.map((bytes) => decodeRecord(id, bytes));
+  }
+
+  rollback(
+    id: string,
+    version: number,
+    options?: { readonly updatedBy?: string },
+  ): Promise<SharedRecord> {
+    checkId(id, 'RedisContextStore.rollback');
+    return rollbackOn(this, id, version, options?.updatedBy);
+  }
+
+  async delete(id: string): Promise<void> {
+    checkId(id, 'RedisContextStore.delete');
+    const key = this.#key(id);
+    const transaction = this.#redis.multi();
+    transaction.del(key, `${key}:h`);
+    transaction.publish(this.channel, `0 ${id}`);
+    await this.#exec(transaction, `delete('${id}')`);
+  }
+
+  /**
+   * Listens to the commits of every process on this prefix. While the subscriber connection is
+   * down, announcements are lost: `onGap` is called when it drops and `onResume` once it listens
+   * again. Resolves once subscribed (a new subscriber connection is waited for while it connects).
+   */
+  subscribe(handlers: CommitHandlers): Promise<CommitSubscription> {
+    const owned = this.#subscriber === undefined;
+    const subscriber = this.#subscriber ?? this.#redis.duplicate();
+    return followCommits(subscriber, owned, this.channel, handlers);
+  }
+}
