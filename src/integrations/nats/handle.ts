@@ -72,7 +72,32 @@ export function resolveHandling<M extends MsgLike>(options: unknown, door: strin
   };
 }
 
-/** Runs the middleware chain, then the handler. */
+/**
+ * The promise `next()` returns: it notes whether the middleware looked at it (awaited, returned,
+ * `then`/`catch`); derived promises are plain ones.
+ */
+class Watched extends Promise<undefined> {
+  static override get [Symbol.species]() {
+    return Promise;
+  }
+  seen = false;
+  // biome-ignore lint/suspicious/noThenProperty: a Promise subclass that notes who awaits it
+  override then<A = undefined, B = never>(
+    onFulfilled?: ((value: undefined) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.seen = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/**
+ * Runs the middleware chain, then the handler. A second `next()` throws `INVALID_ARGUMENT` where
+ * it is called (the handler ran once). A middleware that calls `next()` without awaiting or
+ * returning it still has the rest of the chain finish before the delivery settles, and what the
+ * rest threw fails the delivery (it is never an unhandled rejection); one that awaited it decides
+ * itself (it may catch).
+ */
 function chain<M extends MsgLike>(
   use: readonly Middleware<M>[],
   handler: (msg: M) => unknown,
@@ -84,12 +109,20 @@ function chain<M extends MsgLike>(
       await handler(msg);
       return;
     }
-    let called = false;
+    let rest: Promise<void> | undefined;
+    let watched: Watched | undefined;
     await middleware(msg, () => {
-      if (called) return Promise.reject(invalid('a middleware called next() more than once'));
-      called = true;
-      return step(index + 1);
+      if (rest !== undefined) throw invalid('a middleware called next() more than once');
+      rest = step(index + 1);
+      const started = rest;
+      watched = new Watched((resolve, reject) => {
+        started.then(() => resolve(undefined), reject);
+      });
+      // Surfaced by the middleware (if it looks) or below; never unhandled.
+      Promise.prototype.then.call(watched, undefined, () => {});
+      return watched;
     });
+    if (rest !== undefined && watched?.seen !== true) await rest;
   };
   return step(0);
 }
