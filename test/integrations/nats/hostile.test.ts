@@ -1,0 +1,206 @@
+/**
+ * A careless or hostile caller on a real NATS server: reused headers, middleware that calls
+ * next() twice or forgets to return it, keys and options that are not what they say.
+ */
+import type { JsMsg } from '@nats-io/jetstream';
+import { headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { initialize, scope, set, tryGet } from '../../../src/index.js';
+import {
+  consumeWithContext,
+  handleWithContext,
+  publishWithContext,
+  requestWithContext,
+} from '../../../src/integrations/nats/index.js';
+import {
+  builder,
+  connectNats,
+  prefix,
+  requestId,
+  sleep,
+  streamWithConsumer,
+  tenant,
+} from './support/setup.js';
+
+let nc: NatsConnection;
+beforeAll(async () => {
+  initialize(builder);
+  nc = await connectNats();
+});
+afterAll(async () => {
+  await nc.drain();
+});
+
+// A rejection nobody handles would crash a production process: each test asserts there is none.
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+beforeEach(() => {
+  unhandled.length = 0;
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+async function subscribe(subject: string, handle: (msg: Msg) => Promise<void>) {
+  const sub = nc.subscribe(subject, { callback: (_err, msg) => void handle(msg) });
+  await nc.flush();
+  return sub;
+}
+
+describe('a MsgHdrs reused for many messages', () => {
+  it('publishWithContext and requestWithContext send each request its own context and leave the given headers as they were', async () => {
+    const subject = prefix('reuse');
+    const seen: (string | undefined)[] = [];
+    const handle = handleWithContext(async (msg) => {
+      seen.push(`${tryGet(requestId)} ${msg.headers?.get('content-type')}`);
+      msg.respond('ok');
+    });
+    await subscribe(subject, handle);
+    const shared = headers();
+    shared.set('content-type', 'application/json');
+    const ids = Array.from({ length: 20 }, (_, i) => `req-${i}`);
+    await Promise.all(
+      ids.map((id, i) =>
+        scope('request', async () => {
+          set(requestId, id);
+          await sleep(Math.random() * 20);
+          if (i % 2 === 0) publishWithContext(nc, subject, 'x', { headers: shared });
+          else
+            await requestWithContext(
+              nc,
+              subject,
+              'x',
+              { timeout: 2000, headers: shared },
+              { reply: true },
+            );
+        }),
+      ),
+    );
+    await nc.flush();
+    await sleep(100);
+    expect(seen.sort()).toEqual(ids.map((id) => `${id} application/json`).sort());
+    expect(shared.keys()).toEqual(['content-type']);
+  });
+
+  it('refuses opts.headers that are not MsgHdrs with INVALID_ARGUMENT', () => {
+    expect(() => publishWithContext(nc, prefix('bad'), 'x', { headers: {} as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+});
+
+describe('use middleware misuse', () => {
+  it('a middleware that calls next() twice: the handler runs once, the delivery fails with INVALID_ARGUMENT to onError, no unhandled rejection', async () => {
+    const subject = prefix('next2');
+    const errors: unknown[] = [];
+    let runs = 0;
+    const handle = handleWithContext(
+      async () => {
+        runs++;
+      },
+      {
+        onError: (error) => errors.push(error),
+        use: [
+          (_msg, next) => {
+            next();
+            next();
+          },
+        ],
+      },
+    );
+    await subscribe(subject, handle);
+    nc.publish(subject, 'x');
+    await nc.flush();
+    await sleep(200);
+    expect(runs).toBe(1);
+    expect(errors).toEqual([expect.objectContaining({ code: 'INVALID_ARGUMENT' })]);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a middleware that calls next() without returning it: the handler finishes before the ack, and what it throws naks the message (no unhandled rejection)', async () => {
+    const subject = prefix('forgot');
+    const { js, consumer, cleanup } = await streamWithConsumer(nc, subject);
+    const log: string[] = [];
+    const errors: unknown[] = [];
+    const handle = handleWithContext<JsMsg>(
+      async (msg) => {
+        await sleep(30);
+        log.push(`handler ${tryGet(tenant)}`);
+        if (msg.string() === 'bad') throw new Error('boom');
+      },
+      {
+        onError: (error) => errors.push(error),
+        afterSettle: (outcome, msg) => {
+          log.push(`${outcome} ${msg.string()}`);
+        },
+        use: [
+          (_msg, next) => {
+            set(tenant, 'acme');
+            next(); // no return, no await
+          },
+        ],
+      },
+    );
+    await publishWithContext(js, `${subject}.a`, 'good');
+    await publishWithContext(js, `${subject}.a`, 'bad');
+    const batch = await consumer.fetch({ max_messages: 2, expires: 2000 });
+    for await (const msg of batch) await handle(msg);
+    expect(log).toEqual(['handler acme', 'ack good', 'handler acme', 'nak bad']);
+    expect(errors).toEqual([expect.objectContaining({ message: 'boom' })]);
+    expect(unhandled).toEqual([]);
+    await cleanup();
+  });
+
+  it('a middleware that awaits next() and catches may swallow the error: its choice', async () => {
+    const subject = prefix('catch');
+    const errors: unknown[] = [];
+    const handle = handleWithContext(
+      async () => {
+        throw new Error('handled upstream');
+      },
+      {
+        onError: (error) => errors.push(error),
+        use: [
+          async (_msg, next) => {
+            try {
+              await next();
+            } catch {
+              // deliberately handled
+            }
+          },
+        ],
+      },
+    );
+    await subscribe(subject, handle);
+    nc.publish(subject, 'x');
+    await nc.flush();
+    await sleep(100);
+    expect(errors).toEqual([]);
+    expect(unhandled).toEqual([]);
+  });
+});
+
+describe('options that mean nothing', () => {
+  it('verifyKeys that are not keys are INVALID_ARGUMENT when wrapping, not a refusal of every message', () => {
+    for (const verifyKeys of [[1], [''], [null], [{}]]) {
+      expect(() => handleWithContext(async () => {}, { verifyKeys: verifyKeys as never })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+  });
+
+  it('drain and consume options of the wrong type are INVALID_ARGUMENT', async () => {
+    const subject = prefix('drainopts');
+    const { consumer, cleanup } = await streamWithConsumer(nc, subject);
+    await expect(
+      consumeWithContext(consumer, async () => {}, { consume: [] as never }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const running = await consumeWithContext(consumer, async () => {});
+    for (const bad of ['soon', { timeout: '1s' }, { timeout: -5 }, { timeout: Number.NaN }]) {
+      await expect(running.drain(bad as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    await expect(running.drain(null as never)).resolves.toBe(true);
+    await cleanup();
+  });
+});
