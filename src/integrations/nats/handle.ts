@@ -16,7 +16,7 @@ import {
 } from '../delivery/receive.js';
 import { currentContext } from '../delivery/send.js';
 import { describe, invalid, optionalFunction } from '../http/check.js';
-import { addHeader, contextHeaderOf, headerOption, newHeaders } from './headers.js';
+import { addHeader, contextHeaderOf, copyHeaders, headerOption, newHeaders } from './headers.js';
 import { isSettleable, Settlement, settlingView } from './settle.js';
 import { type HandleOptions, type Middleware, type MsgLike, REPLY_HEADER } from './types.js';
 
@@ -144,8 +144,9 @@ function replyWithContext(
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
       throw invalid(`respond options must be an object (got ${describe(opts)})`);
     }
+    const given = opts?.headers;
     const headers = addHeader(
-      opts?.headers ?? newHeaders(),
+      given === undefined ? newHeaders() : copyHeaders(given, 'respond option headers'),
       header,
       currentContext(undefined, 'respond'),
     );

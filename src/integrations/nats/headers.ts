@@ -35,6 +35,27 @@ export function newHeaders(): MsgHdrs {
   return makeHeaders();
 }
 
+/**
+ * A new `MsgHdrs` holding every value of `given` (checked to be `MsgHdrs`, `INVALID_ARGUMENT`
+ * naming `what`): a caller's headers are never changed, so one `MsgHdrs` can be reused for many
+ * messages without the first message's context header going out with all the later ones.
+ */
+export function copyHeaders(given: unknown, what: string): MsgHdrs {
+  if (
+    typeof given !== 'object' ||
+    given === null ||
+    typeof (given as MsgHdrs).keys !== 'function' ||
+    typeof (given as MsgHdrs).values !== 'function'
+  ) {
+    throw invalid(`${what} must be NATS MsgHdrs (from headers()) (got ${describe(given)})`);
+  }
+  const copy = newHeaders();
+  for (const name of (given as MsgHdrs).keys()) {
+    for (const value of (given as MsgHdrs).values(name)) copy.append(name, value);
+  }
+  return copy;
+}
+
 /** Sets `name: value` unless the headers have it already. */
 export function addHeader(headers: MsgHdrs, name: string, value: string): MsgHdrs {
   if (!headers.has(name)) headers.set(name, value);

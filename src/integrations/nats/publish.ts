@@ -1,7 +1,7 @@
 /** Publishing and requesting with the current context in the message headers. */
 import type { MsgHdrs, Payload } from '@nats-io/nats-core';
 import { describe, invalid } from '../http/check.js';
-import { contextHeaders, headerOption, newHeaders } from './headers.js';
+import { contextHeaders, copyHeaders, headerOption } from './headers.js';
 import {
   type NatsRequestOptions,
   type NatsSendOptions,
@@ -25,15 +25,7 @@ function withHeaders<O>(opts: O | undefined, headers: MsgHdrs): O & { headers: M
 function headersFor(opts: unknown, options: NatsSendOptions | undefined): MsgHdrs {
   const given = (opts as { headers?: MsgHdrs } | undefined)?.headers;
   if (given === undefined) return contextHeaders(undefined, options);
-  if (typeof given !== 'object' || given === null || typeof given.keys !== 'function') {
-    throw invalid(
-      `publish and request option headers must be NATS MsgHdrs (from headers()) (got ${describe(given)})`,
-    );
-  }
-  const copy = newHeaders();
-  for (const name of given.keys()) {
-    for (const value of given.values(name)) copy.append(name, value);
-  }
+  const copy = copyHeaders(given, 'publish and request option headers');
   return contextHeaders(copy, options);
 }
 

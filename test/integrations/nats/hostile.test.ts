@@ -9,6 +9,7 @@ import { initialize, scope, set, tryGet } from '../../../src/index.js';
 import {
   consumeWithContext,
   handleWithContext,
+  messageContext,
   publishWithContext,
   requestWithContext,
 } from '../../../src/integrations/nats/index.js';
@@ -81,6 +82,36 @@ describe('a MsgHdrs reused for many messages', () => {
     await sleep(100);
     expect(seen.sort()).toEqual(ids.map((id) => `${id} application/json`).sort());
     expect(shared.keys()).toEqual(['content-type']);
+  });
+
+  it('a responder that reuses one MsgHdrs for its replies sends each requester its own delivery context', async () => {
+    const subject = prefix('replyreuse');
+    const replyHeaders = headers();
+    replyHeaders.set('content-type', 'text/plain');
+    const handle = handleWithContext(async (msg) => {
+      await sleep(Math.random() * 10);
+      msg.respond('ok', { headers: replyHeaders });
+    });
+    await subscribe(subject, handle);
+    const ids = Array.from({ length: 20 }, (_, i) => `req-${i}`);
+    const back = await Promise.all(
+      ids.map((id) =>
+        scope('request', async () => {
+          set(requestId, id);
+          await sleep(Math.random() * 10);
+          const reply = await requestWithContext(
+            nc,
+            subject,
+            'x',
+            { timeout: 2000 },
+            { reply: true },
+          );
+          return `${messageContext(reply).get(requestId)} ${reply.headers?.get('content-type')}`;
+        }),
+      ),
+    );
+    expect(back).toEqual(ids.map((id) => `${id} text/plain`));
+    expect(replyHeaders.keys()).toEqual(['content-type']);
   });
 
   it('refuses opts.headers that are not MsgHdrs with INVALID_ARGUMENT', () => {
