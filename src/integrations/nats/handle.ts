@@ -15,7 +15,8 @@ import {
   runFresh,
 } from '../delivery/receive.js';
 import { currentContext } from '../delivery/send.js';
-import { describe, invalid, optionalFunction } from '../http/check.js';
+import type { SendOptions } from '../delivery/types.js';
+import { describe, invalid, keyListOption, optionalFunction } from '../http/check.js';
 import { addHeader, contextHeaderOf, copyHeaders, headerOption, newHeaders } from './headers.js';
 import { isSettleable, Settlement, settlingView } from './settle.js';
 import { type HandleOptions, type Middleware, type MsgLike, REPLY_HEADER } from './types.js';
@@ -28,6 +29,8 @@ export interface Handling<M extends MsgLike> {
   readonly reject: boolean;
   readonly autoSettle: boolean;
   readonly receiver: Receiver<M>;
+  /** What a reply to `reply: true` carries (`send` options), or undefined for nothing. */
+  readonly replySend: SendOptions | undefined;
   /** Reports an error of a delivery (never throws). */
   readonly fail: (error: unknown, msg: M) => void;
 }
@@ -59,7 +62,9 @@ export function resolveHandling<M extends MsgLike>(options: unknown, door: strin
       console.error(`dcontext/nats: a delivery on '${msg.subject}' failed:`, error);
     }
   };
+  const replyKeys = keyListOption(object.reply, 'all', `${door} option reply`);
   return {
+    replySend: replyKeys === 'none' ? undefined : { send: replyKeys },
     options: object,
     header: headerOption(object.header, `${door} option header`),
     use,
@@ -130,7 +135,9 @@ function chain<M extends MsgLike>(
 /** A `respond` that adds the responder's context, when the request asked for it. */
 function replyWithContext(
   msg: MsgLike,
+  send: SendOptions | undefined,
 ): ((data?: Payload, opts?: { headers?: MsgHdrs }) => unknown) | undefined {
+  if (send === undefined) return undefined; // reply: 'none'
   const asked = msg.headers?.values(REPLY_HEADER)[0];
   const original = (msg as { respond?: (data?: Payload, opts?: object) => unknown }).respond;
   if (asked === undefined || typeof original !== 'function') return undefined;
@@ -148,7 +155,7 @@ function replyWithContext(
     const headers = addHeader(
       given === undefined ? newHeaders() : copyHeaders(given, 'respond option headers'),
       header,
-      currentContext(undefined, 'respond'),
+      currentContext(send, 'respond'),
     );
     return original.call(msg, data, { ...opts, headers });
   };
@@ -190,7 +197,7 @@ export async function deliver<M extends MsgLike>(
           track,
         )
       : undefined;
-    const view = settlingView(msg, settlement, replyWithContext(msg));
+    const view = settlingView(msg, settlement, replyWithContext(msg, handling.replySend));
     const settle = (how: 'ack' | 'nak' | 'term'): void => {
       if (settlement?.state !== 'open') return;
       try {

@@ -114,6 +114,39 @@ describe('a MsgHdrs reused for many messages', () => {
     expect(replyHeaders.keys()).toEqual(['content-type']);
   });
 
+  it('the reply option bounds what a responder sends back to whoever asks for its context', async () => {
+    const asked: Record<string, unknown> = {};
+    for (const reply of ['all', 'none', ['request_id']] as const) {
+      const subject = prefix('replybound');
+      const handle = handleWithContext(
+        async (msg) => {
+          set(tenant, 'internal-tenant');
+          msg.respond('ok');
+        },
+        { reply },
+      );
+      const sub = await subscribe(subject, handle);
+      // A requester that is not requestWithContext: it just sets the header asking for it.
+      const h = headers();
+      h.set('x-dcontext-reply', 'x-dcontext');
+      const back = await scope('request', async () => {
+        set(requestId, 'r-1');
+        return requestWithContext(nc, subject, 'x', { timeout: 2000, headers: h });
+      });
+      const context = messageContext(back);
+      asked[JSON.stringify(reply)] = [context.get(requestId), context.get(tenant)];
+      sub.unsubscribe();
+    }
+    expect(asked).toEqual({
+      '"all"': ['r-1', 'internal-tenant'],
+      '"none"': [undefined, undefined],
+      '["request_id"]': ['r-1', undefined],
+    });
+    expect(() => handleWithContext(async () => {}, { reply: 'some' as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
   it('refuses opts.headers that are not MsgHdrs with INVALID_ARGUMENT', () => {
     expect(() => publishWithContext(nc, prefix('bad'), 'x', { headers: {} as never })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
