@@ -172,6 +172,17 @@ export async function deliver<M extends MsgLike>(
   msg: M,
   track?: (done: Promise<void>) => void,
 ): Promise<void> {
+  if (typeof msg !== 'object' || msg === null || typeof msg.subject !== 'string') {
+    // A subscription callback gets (err, {}) when its subscription fails (a timeout, a permission
+    // violation): that is no message, and the handler must not run with it.
+    handling.fail(
+      invalid(
+        `a handleWithContext handler was called with ${describe(msg)} instead of a NATS message (a subscription error? check the callback's err)`,
+      ),
+      msg,
+    );
+    return;
+  }
   let input: string | undefined;
   let refused = false;
   const what = () => `the context of a message on '${msg.subject}'`;

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { DContextError, type DeserializeOptions, deserialize, Snapshot } from '../../index.js';
 import { currentContext } from '../delivery/send.js';
-import { describe, invalid } from '../http/check.js';
+import { describe, invalid, optionsObject } from '../http/check.js';
 import { CONTEXT_HEADER, type MsgLike, type NatsSendOptions } from './types.js';
 
 /** What NATS allows in a header name: printable ASCII but ':' (nats.js checks the same). */
@@ -103,7 +103,8 @@ export function contextHeaderOf(msg: MsgLike, header: string): string | undefine
 /**
  * The context a message carries, as a `Snapshot` (empty when it carries none): for a reply to
  * `requestWithContext(…, { reply: true })`, or any message read outside `handleWithContext`.
- * Throws what `deserialize` throws on a bad context.
+ * Throws what `deserialize` throws on a bad context; `INVALID_ARGUMENT` for a `msg` or options that
+ * mean nothing.
  *
  * @example
  * const reply = await requestWithContext(nc, 'inventory.check', data, { timeout: 1000 }, { reply: true });
@@ -113,8 +114,12 @@ export function messageContext(
   msg: MsgLike,
   options?: DeserializeOptions & { readonly header?: string },
 ): Snapshot {
-  const header = headerOption(options?.header, 'messageContext option header');
+  if (typeof msg !== 'object' || msg === null) {
+    throw invalid(`messageContext takes a NATS message (got ${describe(msg)})`);
+  }
+  const object = optionsObject<DeserializeOptions & { header: string }>(options, 'messageContext');
+  const header = headerOption(object.header, 'messageContext option header');
   const value = contextHeaderOf(msg, header);
-  const { header: _, ...decode } = options ?? {};
+  const { header: _, ...decode } = object;
   return value === undefined ? Snapshot.empty() : deserialize(value, decode);
 }

@@ -245,12 +245,43 @@ describe('use middleware misuse', () => {
   });
 });
 
+describe('a subscription that fails', () => {
+  it('a callback given (err, {}) by a failing subscription does not run the handler with a fake message; onError gets INVALID_ARGUMENT', async () => {
+    const subject = prefix('suberr');
+    const errors: unknown[] = [];
+    const ran: unknown[] = [];
+    const handle = handleWithContext(
+      async (msg) => {
+        ran.push(msg);
+      },
+      { onError: (error) => errors.push(error) },
+    );
+    // The docs' pattern; nothing is published, so the subscription times out.
+    nc.subscribe(subject, { timeout: 50, callback: (_err, msg) => void handle(msg) });
+    await sleep(200);
+    expect(ran).toEqual([]);
+    expect(errors).toEqual([expect.objectContaining({ code: 'INVALID_ARGUMENT' })]);
+    expect(unhandled).toEqual([]);
+  });
+});
+
 describe('options that mean nothing', () => {
   it('verifyKeys that are not keys are INVALID_ARGUMENT when wrapping, not a refusal of every message', () => {
     for (const verifyKeys of [[1], [''], [null], [{}]]) {
       expect(() => handleWithContext(async () => {}, { verifyKeys: verifyKeys as never })).toThrow(
         expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
       );
+    }
+  });
+
+  it('messageContext of no message, or with options that are not an object, is INVALID_ARGUMENT', () => {
+    const msg = { subject: 'x', data: new Uint8Array(), headers: headers() };
+    for (const call of [
+      () => messageContext(null as never),
+      () => messageContext(msg, 'x-dcontext' as never),
+      () => messageContext(msg, [] as never),
+    ]) {
+      expect(call).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
   });
 
