@@ -66,6 +66,8 @@ export function addHeader(headers: MsgHdrs, name: string, value: string): MsgHdr
  * NATS headers carrying the current context: `headers` (a new `MsgHdrs` when omitted) with the
  * context header added (`x-dcontext` unless `header` says otherwise; one already there is left
  * as it is). Throws `CONTEXT_TOO_LARGE` (over `setMaxContextSize`) or `ENCODE_FAILED`.
+ * `headers` is changed: do not pass one `MsgHdrs` that you reuse for many messages (the first
+ * context would stay in it and go out with every later message); `publishWithContext` copies.
  *
  * @example
  * nc.publish('orders.created', payload, { headers: contextHeaders() });

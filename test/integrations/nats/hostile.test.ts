@@ -245,6 +245,57 @@ describe('use middleware misuse', () => {
   });
 });
 
+describe('interleaved deliveries', () => {
+  it('300 deliveries with random delays, a third of them throwing after setting keys: each sees only its own values', async () => {
+    const subject = prefix('leak');
+    const mismatches: string[] = [];
+    const errors: unknown[] = [];
+    let handled = 0;
+    const check = (id: string, where: string) => {
+      if (tryGet(requestId) !== id || tryGet(tenant) !== `t-${id}`) {
+        mismatches.push(`${where} ${id}: ${tryGet(requestId)} ${tryGet(tenant)}`);
+      }
+    };
+    const handle = handleWithContext(
+      async (msg) => {
+        const id = msg.string();
+        check(id, 'start');
+        await sleep(Math.random() * 10);
+        check(id, 'after await');
+        set(tenant, `leaked-by-${id}`);
+        if (Number(id.slice(2)) % 3 === 0) throw new Error(`boom ${id}`);
+      },
+      {
+        onError: (error) => errors.push(error),
+        use: [
+          async (msg, next) => {
+            if (tryGet(tenant) !== undefined) mismatches.push(`middleware ${msg.string()}`);
+            set(tenant, `t-${msg.string()}`);
+            await next();
+            handled++;
+          },
+        ],
+      },
+    );
+    await subscribe(subject, handle);
+    const total = 300;
+    await Promise.all(
+      Array.from({ length: total }, (_, i) =>
+        scope('request', async () => {
+          set(requestId, `r-${i}`);
+          await sleep(Math.random() * 20);
+          publishWithContext(nc, subject, `r-${i}`);
+        }),
+      ),
+    );
+    await nc.flush();
+    for (let i = 0; i < 100 && handled + errors.length < total; i++) await sleep(20);
+    expect(mismatches).toEqual([]);
+    expect(handled + errors.length).toBe(total);
+    expect(errors).toHaveLength(100);
+  });
+});
+
 describe('a subscription that fails', () => {
   it('a callback given (err, {}) by a failing subscription does not run the handler with a fake message; onError gets INVALID_ARGUMENT', async () => {
     const subject = prefix('suberr');
