@@ -30,6 +30,19 @@ export interface RedisContextStoreOptions {
    * default `redis.duplicate()`, made on the first `subscribe` and closed with the subscription.
    */
   readonly subscriber?: RedisClient;
+  /**
+   * Records kept decoded, per id, with the bytes they were read from (default 1000, 0: none): a
+   * read that finds the same bytes in Redis returns the same (immutable) record without decoding
+   * it again. Only records that decoded without error are kept, so a corrupt or invalid record
+   * fails every read.
+   */
+  readonly decodedRecords?: number;
+}
+
+/** A record decoded on a read, and a copy of the bytes it came from. */
+interface Decoded {
+  readonly bytes: Buffer;
+  readonly record: SharedRecord;
 }
 
 const isNoScript = (error: unknown) =>
@@ -59,6 +72,12 @@ export class RedisContextStore implements SharedContextStore {
   readonly #ttl: number;
   readonly #historySize: number;
   readonly #subscriber: RedisClient | undefined;
+  /**
+   * The last record decoded per id (see option `decodedRecords`), oldest first. Measured: the
+   * eager decode of a 10-entry record costs ~4 µs, comparing its 277 bytes ~0.1 µs.
+   */
+  readonly #decoded = new Map<string, Decoded>();
+  readonly #maxDecoded: number;
   /** The channel commits are announced on. */
   readonly channel: string;
 
@@ -81,6 +100,12 @@ export class RedisContextStore implements SharedContextStore {
       'RedisContextStore option historySize',
     );
     this.#subscriber = object.subscriber;
+    this.#maxDecoded = intOption(
+      object.decodedRecords,
+      1000,
+      0,
+      'RedisContextStore option decodedRecords',
+    );
     this.channel = `${prefix}commits`;
   }
 
@@ -89,7 +114,22 @@ export class RedisContextStore implements SharedContextStore {
   }
 
   #decode(id: string, bytes: Buffer | null | undefined): SharedRecord | undefined {
-    return bytes === null || bytes === undefined ? undefined : decodeRecord(id, bytes);
+    const decoded = this.#decoded;
+    if (bytes === null || bytes === undefined) {
+      decoded.delete(id);
+      return undefined;
+    }
+    const known = decoded.get(id);
+    if (known !== undefined && known.bytes.equals(bytes)) return known.record;
+    const record = decodeRecord(id, bytes);
+    if (this.#maxDecoded > 0) {
+      if (known === undefined && decoded.size >= this.#maxDecoded) {
+        decoded.delete(decoded.keys().next().value as string);
+      }
+      // A copy: a reply may be a view of a larger socket buffer, which must not be kept alive.
+      decoded.set(id, { bytes: Buffer.from(bytes), record });
+    }
+    return record;
   }
 
   async get(id: string): Promise<SharedRecord | undefined> {
@@ -232,6 +272,7 @@ export class RedisContextStore implements SharedContextStore {
   async delete(id: string): Promise<void> {
     checkId(id, 'RedisContextStore.delete');
     const key = this.#key(id);
+    this.#decoded.delete(id);
     const transaction = this.#redis.multi();
     transaction.del(key, `${key}:h`);
     transaction.publish(this.channel, `0 ${id}`);

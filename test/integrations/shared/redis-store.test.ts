@@ -201,6 +201,28 @@ describe('bad records in Redis get typed errors, and nothing is half-written', (
     expect((await store.get(id).catch((e) => e)).message).toContain('record of "other-id"');
   });
 
+  it('a record read again unchanged is not decoded again, but a corrupt one fails every read', async () => {
+    const id = fresh();
+    await withShared(store, id, () => set(visits, 1));
+    const first = await store.get(id);
+    expect(await store.get(id)).toBe(first);
+    expect((await store.getMany([id]))[0]).toBe(first);
+    // Another writer leaves a bad value: the kept record is not served for the new bytes.
+    await plant(id, [1, id, 2, Date.now(), 'x', wire(['theme', 4, 42])], 2);
+    for (let i = 0; i < 2; i++) {
+      expect(isDContextError(await store.get(id).catch((e) => e), 'DECODE_FAILED')).toBe(true);
+    }
+    const uncached = new RedisContextStore({ redis, prefix, decodedRecords: 0 });
+    await uncached.delete(id);
+    await withShared(uncached, id, () => set(visits, 2));
+    const a = await uncached.get(id);
+    const b = await uncached.get(id);
+    expect(a).not.toBe(b);
+    expect([a?.version, b?.entries.get(visits)]).toEqual([1, 2]);
+    expect((await store.get(id))?.entries.get(visits)).toBe(2);
+    expect(() => new RedisContextStore({ redis, decodedRecords: -1 })).toThrow(/decodedRecords/);
+  });
+
   it('entries of keys this process does not know, or of newer key versions, are kept through a commit', async () => {
     const id = fresh();
     await plant(id, [
