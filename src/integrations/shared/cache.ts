@@ -3,7 +3,7 @@ import { DContextError } from '../../index.js';
 import { type ContextCacheOptions, resolveCacheOptions } from './cache-options.js';
 import { checkId, checkWrite, DEFAULT_WRITER, invalid } from './check.js';
 import { Lru } from './lru.js';
-import { decodeRecord, encodeRecord } from './record-codec.js';
+import { encodeCommit } from './record-codec.js';
 import { rollbackOn } from './rollback.js';
 import type {
   CommitHandlers,
@@ -265,16 +265,11 @@ export class ContextCache implements SharedContextStore {
       const latest = this.#pending.get(write.id)?.record ?? current;
       if ((latest?.version ?? 0) !== write.expectedVersion) return { ok: false, current: latest };
       const updatedBy = write.updatedBy ?? DEFAULT_WRITER;
-      const record = decodeRecord(
+      const { record } = encodeCommit(
         write.id,
-        encodeRecord({
-          id: write.id,
-          entries: write.entries,
-          version: write.expectedVersion + 1,
-          updatedAt: Date.now(),
-          updatedBy,
-        }),
-        true,
+        write.entries,
+        write.expectedVersion + 1,
+        updatedBy,
       );
       const pending = this.#pending.get(write.id);
       this.#pending.set(write.id, { record, count: (pending?.count ?? 0) + 1 });

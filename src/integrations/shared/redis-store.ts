@@ -1,6 +1,6 @@
 /** Shared contexts in Redis, through the user's ioredis client. */
 import { checkId, checkWrite, DEFAULT_WRITER, intOption, invalid, optionsObject } from './check.js';
-import { decodeRecord, encodeRecord } from './record-codec.js';
+import { decodeRecord, encodeCommit } from './record-codec.js';
 import type { RedisBatch, RedisClient } from './redis-client.js';
 import { unavailable } from './redis-errors.js';
 import { COMMIT_SCRIPT, COMMIT_SHA } from './redis-script.js';
@@ -48,9 +48,8 @@ interface Decoded {
 const isNoScript = (error: unknown) =>
   error instanceof Error && error.message.startsWith('NOSCRIPT');
 
-/** Buffer view of bytes, without copying: ioredis sends Buffers as they are. */
-const asBuffer = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** A commit's record and the bytes it is stored as. */
+type Commit = ReturnType<typeof encodeCommit>;
 
 /**
  * Shared contexts in Redis: a hash per context (`<prefix>{<id>}`: version and record) and a list
@@ -71,6 +70,9 @@ export class RedisContextStore implements SharedContextStore {
   readonly #prefix: string;
   readonly #ttl: number;
   readonly #historySize: number;
+  /** `historySize` and `ttl` as the script's arguments (strings: ioredis sends them unconverted). */
+  readonly #historyArg: string;
+  readonly #ttlArg: string;
   readonly #subscriber: RedisClient | undefined;
   /**
    * The last record decoded per id (see option `decodedRecords`), oldest first. Measured: the
@@ -99,6 +101,8 @@ export class RedisContextStore implements SharedContextStore {
       1,
       'RedisContextStore option historySize',
     );
+    this.#historyArg = String(this.#historySize);
+    this.#ttlArg = String(this.#ttl);
     this.#subscriber = object.subscriber;
     this.#maxDecoded = intOption(
       object.decodedRecords,
@@ -120,7 +124,7 @@ export class RedisContextStore implements SharedContextStore {
       return undefined;
     }
     const known = decoded.get(id);
-    if (known !== undefined && known.bytes.equals(bytes)) return known.record;
+    if (known?.bytes.equals(bytes)) return known.record;
     const record = decodeRecord(id, bytes);
     if (this.#maxDecoded > 0) {
       if (known === undefined && decoded.size >= this.#maxDecoded) {
@@ -152,44 +156,42 @@ export class RedisContextStore implements SharedContextStore {
     return ids.map((id, i) => this.#decode(id, replies[i] as Buffer | null));
   }
 
-  /** The record `write` commits if its compare-and-set holds, as bytes (throws if it cannot be stored). */
-  #encode(write: SharedWrite): Buffer {
-    return asBuffer(
-      encodeRecord({
-        id: write.id,
-        entries: write.entries,
-        version: write.expectedVersion + 1,
-        updatedAt: Date.now(),
-        updatedBy: write.updatedBy ?? DEFAULT_WRITER,
-      }),
+  /** The record `write` commits if its compare-and-set holds, and its bytes (throws if it cannot be stored). */
+  #encode(write: SharedWrite): Commit {
+    return encodeCommit(
+      write.id,
+      write.entries,
+      write.expectedVersion + 1,
+      write.updatedBy ?? DEFAULT_WRITER,
     );
   }
 
-  #args(write: SharedWrite, bytes: Buffer): (string | number | Buffer)[] {
+  /** The script's arguments after its SHA (or text): strings and bytes, sent as they are. */
+  #args(write: SharedWrite, bytes: Buffer): (string | Buffer)[] {
     const key = this.#key(write.id);
     return [
-      2,
+      '2',
       key,
       `${key}:h`,
       String(write.expectedVersion),
       bytes,
-      this.#historySize,
-      this.#ttl,
+      this.#historyArg,
+      this.#ttlArg,
       this.channel,
       write.id,
     ];
   }
 
-  #result(write: SharedWrite, bytes: Buffer, reply: unknown): CommitResult {
+  #result(write: SharedWrite, commit: Commit, reply: unknown): CommitResult {
     const [committed, current] = reply as [number, Buffer | null];
-    if (committed === 1) return { ok: true, record: decodeRecord(write.id, bytes, true) };
+    if (committed === 1) return { ok: true, record: commit.record };
     return { ok: false, current: this.#decode(write.id, current) };
   }
 
   async put(write: SharedWrite): Promise<CommitResult> {
     checkWrite(write, 'RedisContextStore.put');
-    const bytes = this.#encode(write);
-    const args = this.#args(write, bytes);
+    const commit = this.#encode(write);
+    const args = this.#args(write, commit.bytes);
     let reply: unknown;
     try {
       try {
@@ -201,7 +203,7 @@ export class RedisContextStore implements SharedContextStore {
     } catch (error) {
       throw unavailable(error, `put('${write.id}')`);
     }
-    return this.#result(write, bytes, reply);
+    return this.#result(write, commit, reply);
   }
 
   async putMany(writes: readonly SharedWrite[]): Promise<CommitResult[]> {
@@ -212,7 +214,7 @@ export class RedisContextStore implements SharedContextStore {
     const run = async (script: boolean) => {
       const pipeline = this.#redis.pipeline();
       writes.forEach((write, i) => {
-        const args = this.#args(write, encoded[i]!);
+        const args = this.#args(write, encoded[i]!.bytes);
         pipeline.callBuffer(
           script ? 'eval' : 'evalsha',
           script ? COMMIT_SCRIPT : COMMIT_SHA,
