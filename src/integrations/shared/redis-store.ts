@@ -21,7 +21,7 @@ export interface RedisContextStoreOptions {
   readonly redis: RedisClient;
   /** Prefix of every key and of the commit channel (default `'dcontext:shared:'`). */
   readonly prefix?: string;
-  /** Expiry of a context and its history in ms after its last commit (default: never). */
+  /** Expiry of a context (and its history) in ms after its last commit (default: never). */
   readonly ttl?: number;
   /** Versions kept per context for `history` and `rollback` (default 10). */
   readonly historySize?: number;
@@ -52,8 +52,8 @@ const isNoScript = (error: unknown) =>
 type Commit = ReturnType<typeof encodeCommit>;
 
 /**
- * Shared contexts in Redis: a hash per context (`<prefix>{<id>}`: version and record) and a list
- * of its last versions (`<prefix>{<id>}:h`). A commit is one Lua script (`EVALSHA`, falling back
+ * Shared contexts in Redis: a hash per context (`<prefix>{<id>}`: its version, its record, and its
+ * last versions in a ring of `historySize` fields). A commit is one Lua script (`EVALSHA`, falling back
  * to `EVAL` when the server lacks it), so writers in any number of processes never lose an
  * update; `getMany` and `putMany` are pipelined. Commits are announced on `<prefix>commits`
  * for `ContextCache`s in other processes.
@@ -101,8 +101,9 @@ export class RedisContextStore implements SharedContextStore {
       1,
       'RedisContextStore option historySize',
     );
-    this.#historyArg = String(this.#historySize);
-    this.#ttlArg = String(this.#ttl);
+    // 0 for "unbounded" / "never" (both options accept Infinity).
+    this.#historyArg = Number.isFinite(this.#historySize) ? String(this.#historySize) : '0';
+    this.#ttlArg = Number.isFinite(this.#ttl) ? String(this.#ttl) : '0';
     this.#subscriber = object.subscriber;
     this.#maxDecoded = intOption(
       object.decodedRecords,
@@ -168,11 +169,9 @@ export class RedisContextStore implements SharedContextStore {
 
   /** The script's arguments after its SHA (or text): strings and bytes, sent as they are. */
   #args(write: SharedWrite, bytes: Buffer): (string | Buffer)[] {
-    const key = this.#key(write.id);
     return [
-      '2',
-      key,
-      `${key}:h`,
+      '1',
+      this.#key(write.id),
       String(write.expectedVersion),
       bytes,
       this.#historyArg,
@@ -253,13 +252,20 @@ export class RedisContextStore implements SharedContextStore {
 
   async history(id: string): Promise<SharedRecord[]> {
     checkId(id, 'RedisContextStore.history');
-    let list: Buffer[];
+    let fields: Record<string, Buffer>;
     try {
-      list = await this.#redis.lrangeBuffer(`${this.#key(id)}:h`, 0, this.#historySize - 1);
+      fields = await this.#redis.hgetallBuffer(this.#key(id));
     } catch (error) {
       throw unavailable(error, `history('${id}')`);
     }
-    return list.map((bytes) => decodeRecord(id, bytes));
+    const records: SharedRecord[] = [];
+    for (const [field, bytes] of Object.entries(fields)) {
+      if (field.startsWith('h')) records.push(decodeRecord(id, bytes));
+    }
+    records.sort((a, b) => b.version - a.version);
+    // A slot left by a process with a larger historySize may hold an older version: not kept.
+    const newest = records[0]?.version ?? 0;
+    return records.filter((record) => record.version > newest - this.#historySize);
   }
 
   rollback(
@@ -276,7 +282,7 @@ export class RedisContextStore implements SharedContextStore {
     const key = this.#key(id);
     this.#decoded.delete(id);
     const transaction = this.#redis.multi();
-    transaction.del(key, `${key}:h`);
+    transaction.del(key);
     transaction.publish(this.channel, `0 ${id}`);
     await this.#exec(transaction, `delete('${id}')`);
   }

@@ -106,7 +106,8 @@ describe('RedisContextStore', () => {
       [4, 4],
       [3, 3],
     ]);
-    expect(await redis.llen(`${keyOf(id)}:h`)).toBe(3);
+    // Bounded in Redis too: three history slots beside the version and the current record.
+    expect((await redis.hkeys(keyOf(id))).filter((field) => field.startsWith('h'))).toHaveLength(3);
     const rolled = await small.rollback(id, 3);
     expect([rolled.version, rolled.entries.get(visits)]).toEqual([6, 3]);
     expect(isDContextError(await small.rollback(id, 1).catch((e) => e), 'INVALID_ARGUMENT')).toBe(
@@ -114,14 +115,27 @@ describe('RedisContextStore', () => {
     );
   });
 
-  it('sets the ttl on the context and its history; delete removes both', async () => {
+  it('historySize and ttl of Infinity keep every version, forever', async () => {
+    const unbounded = new RedisContextStore({
+      redis,
+      prefix,
+      historySize: Infinity,
+      ttl: Infinity,
+    });
+    const id = fresh();
+    for (let i = 1; i <= 12; i++) await withShared(unbounded, id, () => set(visits, i));
+    const history = await unbounded.history(id);
+    expect(history.map((r) => r.version)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(await redis.pttl(keyOf(id))).toBe(-1);
+  });
+
+  it('sets the ttl on the context and its history; delete removes them', async () => {
     const expiring = new RedisContextStore({ redis, prefix, ttl: 60_000 });
     const id = fresh();
     await withShared(expiring, id, () => set(visits, 1));
     expect(await redis.pttl(keyOf(id))).toBeGreaterThan(50_000);
-    expect(await redis.pttl(`${keyOf(id)}:h`)).toBeGreaterThan(50_000);
     await expiring.delete(id);
-    expect(await redis.exists(keyOf(id), `${keyOf(id)}:h`)).toBe(0);
+    expect(await redis.exists(keyOf(id))).toBe(0);
     expect(await expiring.get(id)).toBeUndefined();
   });
 
