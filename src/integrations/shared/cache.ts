@@ -15,6 +15,12 @@ import type {
 } from './types.js';
 import { type WriteBehindFailure, WriteBehindQueue } from './write-behind.js';
 
+/** A record in the tier, and what `get` returns for it. */
+interface Held {
+  readonly record: SharedRecord;
+  readonly resolved: Promise<SharedRecord>;
+}
+
 /**
  * A store with a bounded LRU tier in this process in front of another store; it is a store
  * itself, so it goes wherever one goes (`withShared(cache, id, fn)`). Concurrent misses for one
@@ -28,7 +34,8 @@ import { type WriteBehindFailure, WriteBehindQueue } from './write-behind.js';
  */
 export class ContextCache implements SharedContextStore {
   readonly #store: SharedContextStore;
-  readonly #tier: Lru<SharedRecord>;
+  /** Each record with a promise already resolved to it: a hit allocates nothing. */
+  readonly #tier: Lru<Held>;
   readonly #maxEntries: number;
   readonly #loader: ContextCacheOptions['loader'];
   readonly #onError: (error: DContextError, failure?: WriteBehindFailure) => void;
@@ -113,7 +120,7 @@ export class ContextCache implements SharedContextStore {
       this.#seen.delete(id);
       return;
     }
-    const cached = this.#tier.peek(id);
+    const cached = this.#tier.peek(id)?.record;
     if (cached !== undefined || this.#inflight.has(id)) {
       if (version > (this.#seen.get(id) ?? 0)) this.#seen.set(id, version);
     }
@@ -124,10 +131,10 @@ export class ContextCache implements SharedContextStore {
   #keep(record: SharedRecord): void {
     const seen = this.#seen.get(record.id) ?? 0;
     if (record.version < seen || this.#blind) return;
-    const cached = this.#tier.peek(record.id);
+    const cached = this.#tier.peek(record.id)?.record;
     if (cached !== undefined && cached.version > record.version) return;
     this.#seen.set(record.id, record.version);
-    this.#tier.set(record.id, record);
+    this.#tier.set(record.id, { record, resolved: Promise.resolve(record) });
     if (this.#seen.size > 2 * this.#maxEntries) this.#forgetEvicted();
   }
 
@@ -146,21 +153,28 @@ export class ContextCache implements SharedContextStore {
   #local(id: string): SharedRecord | undefined {
     const pending = this.#pending.get(id);
     if (pending !== undefined) return pending.record;
+    return this.#held(id)?.record;
+  }
+
+  /** The tier's entry for `id` when it is current (no write-behind write pending). */
+  #held(id: string): Held | undefined {
     if (this.#blind) return undefined;
-    const record = this.#tier.get(id);
-    if (record === undefined) return undefined;
-    if (record.version < (this.#seen.get(id) ?? 0)) {
+    const held = this.#tier.get(id);
+    if (held === undefined) return undefined;
+    if (held.record.version < (this.#seen.get(id) ?? 0)) {
       this.#tier.delete(id);
       return undefined;
     }
-    return record;
+    return held;
   }
 
   get(id: string): Promise<SharedRecord | undefined> {
-    // The hit path without an async frame: an id held here was checked when it was stored.
+    // The hit path: no async frame and no allocation (an id held here was checked when stored).
     if (typeof id === 'string' && !this.#closed) {
-      const local = this.#local(id);
-      if (local !== undefined) return Promise.resolve(local);
+      const pending = this.#pending.get(id);
+      if (pending !== undefined) return Promise.resolve(pending.record);
+      const held = this.#held(id);
+      if (held !== undefined) return held.resolved;
     }
     return this.#miss(id);
   }
