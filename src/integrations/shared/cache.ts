@@ -156,23 +156,21 @@ export class ContextCache implements SharedContextStore {
     return this.#held(id)?.record;
   }
 
-  /** The tier's entry for `id` when it is current (no write-behind write pending). */
+  /**
+   * The tier's entry for `id`. A held record is never older than a version seen committed:
+   * `#keep` refuses those and `#announced` evicts the copy a newer commit makes stale.
+   */
   #held(id: string): Held | undefined {
-    if (this.#blind) return undefined;
-    const held = this.#tier.get(id);
-    if (held === undefined) return undefined;
-    if (held.record.version < (this.#seen.get(id) ?? 0)) {
-      this.#tier.delete(id);
-      return undefined;
-    }
-    return held;
+    return this.#blind ? undefined : this.#tier.get(id);
   }
 
   get(id: string): Promise<SharedRecord | undefined> {
     // The hit path: no async frame and no allocation (an id held here was checked when stored).
     if (typeof id === 'string' && !this.#closed) {
-      const pending = this.#pending.get(id);
-      if (pending !== undefined) return Promise.resolve(pending.record);
+      if (this.#pending.size > 0) {
+        const pending = this.#pending.get(id);
+        if (pending !== undefined) return Promise.resolve(pending.record);
+      }
       const held = this.#held(id);
       if (held !== undefined) return held.resolved;
     }
