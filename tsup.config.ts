@@ -5,6 +5,8 @@ const library = {
   worker: 'src/worker/index.ts',
   log: 'src/integrations/log/index.ts',
   http: 'src/integrations/http/index.ts',
+  'async-context': 'src/integrations/async-context/index.ts',
+  'diagnostics-channel': 'src/integrations/diagnostics-channel/index.ts',
   otel: 'src/integrations/otel/index.ts',
   bullmq: 'src/integrations/bullmq/index.ts',
   nats: 'src/integrations/nats/index.ts',

@@ -22,10 +22,12 @@ const BENCHES = [
   'hostile',
   'worker',
   'log',
+  'async-context',
 ] as const;
 // Run only when named (`npm run bench -- http shared`): they need servers and take minutes (http
-// starts its own; bullmq, nats and shared need Redis and NATS at REDIS_URL / NATS_URL).
-const ON_DEMAND = ['http', 'bullmq', 'nats', 'shared'] as const;
+// starts its own; bullmq, nats and shared need Redis and NATS at REDIS_URL / NATS_URL); runtimes
+// measures the built package, and is meant for each runtime in turn (see its header).
+const ON_DEMAND = ['http', 'bullmq', 'nats', 'shared', 'runtimes'] as const;
 
 function runBench(name: string): Promise<{ code: number | null; verdicts: string[] }> {
   const file = fileURLToPath(new URL(`./${name}.bench.ts`, import.meta.url));

@@ -22,6 +22,8 @@ const connection = { host: redis.hostname, port: Number(redis.port || 6379) };
 const queueName = `example-emails-${process.pid}`;
 const emails = new Queue(queueName, { connection });
 const events = new QueueEvents(queueName, { connection });
+// Before any job is added: a job that finishes before the events stream is read is never reported.
+await events.waitUntilReady();
 
 // The worker: each job runs in a fresh `job:<queue>` scope holding the enqueuer's context.
 const worker = new Worker(

@@ -23,7 +23,8 @@ export type DContextErrorCode =
   | 'TASK_NOT_WRAPPED'
   /**
    * A shared context (`dcontext/shared`) changed concurrently and the conflict policy refused the
-   * change (`onConflict: 'fail'`), or the compare-and-set still lost after every retry.
+   * change (`onConflict: 'fail'`), or the compare-and-set still lost after every retry; or a
+   * binding exists already where only one may (a diagnostics channel bound twice).
    */
   | 'CONFLICT'
   /** A shared context store (Redis) could not be reached or did not answer; nothing was written. */
@@ -31,7 +32,12 @@ export type DContextErrorCode =
   /** A bounded queue (the write-behind cache's) is full and its policy is to fail, not to wait. */
   | 'QUEUE_FULL'
   /** An operation on something already closed (a `ContextCache` after `close()`). */
-  | 'CLOSED';
+  | 'CLOSED'
+  /**
+   * The runtime lacks a feature dcontext needs for this call (an API, a hook, a worker feature);
+   * the message names it. Thrown instead of losing context silently.
+   */
+  | 'UNSUPPORTED_RUNTIME';
 
 // Set on every DContextError's prototype; `Symbol.for`, so the ESM and the CommonJS build (each
 // with its own class when both are loaded) recognise each other's errors with `instanceof`.

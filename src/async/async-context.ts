@@ -54,3 +54,15 @@ export class AsyncStore extends ContextStore {
     return als.run(frameOfSnapshot(checked), fn);
   }
 }
+
+/**
+ * `withContext(snapshot, () => scope(name, fn))` in one `AsyncLocalStorage.run`: the snapshot's
+ * values and chain, with `name` appended. For dcontext/http's ingress, which enters each request
+ * with the context its header brought (the outer frame of the two-step form is never seen by
+ * anyone: one frame and one `run` less per request). `snapshot` and `fn` are trusted.
+ * @internal
+ */
+export function runInSnapshotScope<R>(snapshot: Snapshot, name: string, fn: () => R): R {
+  currentRegistry();
+  return als.run(childFrame(frameOfSnapshot(snapshot), name), fn);
+}

@@ -3,12 +3,59 @@ import { DContextError } from '../errors.js';
 import { describeValue } from '../registry/registry.js';
 import { bindListener, type Listener } from './bind-listener.js';
 
+/**
+ * Marks the add methods `bindEmitter` installs. Global (`Symbol.for`): the ESM and CommonJS
+ * builds, loaded side by side, recognise each other's and do not wrap twice.
+ */
 const BOUND = Symbol.for('dcontext.boundEmitter');
 
+/** The flag of a request bound by dcontext/http (see integrations/http/bind-request.ts). */
+const REQUEST = Symbol.for('dcontext.boundRequest');
+
 type EventName = string | symbol;
-type AddMethod = (this: EventEmitter, event: EventName, listener: Listener) => EventEmitter;
-type Patchable = EventEmitter & { [BOUND]?: true } & Record<AddName, AddMethod>;
+type AddMethod = ((this: EventEmitter, event: EventName, listener: Listener) => EventEmitter) & {
+  [BOUND]?: true;
+};
 type AddName = 'on' | 'addListener' | 'prependListener' | 'once' | 'prependOnceListener';
+type Patchable = EventEmitter & Record<AddName, AddMethod>;
+
+/**
+ * The wrappers made so far, by the method they wrap (the same few for every request, socket or
+ * stream of a class): `bindEmitter` then costs five property writes per emitter, no closure.
+ */
+const addWrappers = new WeakMap<AddMethod, AddMethod>();
+const onceWrappers = new WeakMap<AddMethod, AddMethod>();
+
+function addWrapper(method: AddMethod): AddMethod {
+  let wrapper = addWrappers.get(method);
+  if (wrapper === undefined) {
+    wrapper = function (this: EventEmitter, event, listener) {
+      // A non-function is left to the emitter's own check (Node's ERR_INVALID_ARG_TYPE).
+      return method.call(
+        this,
+        event,
+        typeof listener === 'function' ? bindListener(listener) : listener,
+      );
+    };
+    wrapper[BOUND] = true;
+    addWrappers.set(method, wrapper);
+  }
+  return wrapper;
+}
+
+function onceWrapper(method: AddMethod): AddMethod {
+  let wrapper = onceWrappers.get(method);
+  if (wrapper === undefined) {
+    wrapper = function (this: EventEmitter, event, listener) {
+      const wrapped =
+        typeof listener === 'function' ? onceListener(this, event, listener) : listener;
+      return method.call(this, event, wrapped);
+    };
+    wrapper[BOUND] = true;
+    onceWrappers.set(method, wrapper);
+  }
+  return wrapper;
+}
 
 /**
  * Makes every listener added to `emitter` from now on run in the context where it was added
@@ -30,33 +77,21 @@ export function bindEmitter<E extends EventEmitter>(emitter: E): E {
       `bindEmitter(emitter) needs an EventEmitter, got ${describeValue(emitter)}`,
     );
   }
-  if (target[BOUND] === true) return emitter;
-  Object.defineProperty(target, BOUND, { value: true });
+  // Bound already: by this function, or (a request an ingress of dcontext/http serves) through
+  // the methods dcontext/http defines on IncomingMessage.prototype.
+  if (target.on[BOUND] === true || (target as { [REQUEST]?: true })[REQUEST] === true) {
+    return emitter;
+  }
   // Read through the instance: a subclass (or another patch) may have overridden them.
   const on = target.on;
   const prepend = target.prependListener;
-  const add = (method: AddMethod): AddMethod =>
-    function (this: EventEmitter, event, listener) {
-      // A non-function is left to the emitter's own check (Node's ERR_INVALID_ARG_TYPE).
-      return method.call(
-        this,
-        event,
-        typeof listener === 'function' ? bindListener(listener) : listener,
-      );
-    };
-  const addOnce = (method: AddMethod): AddMethod =>
-    function (this: EventEmitter, event, listener) {
-      const wrapped =
-        typeof listener === 'function' ? onceListener(this, event, listener) : listener;
-      return method.call(this, event, wrapped);
-    };
-  target.on = add(on);
-  target.addListener = add(target.addListener);
-  target.prependListener = add(prepend);
+  target.on = addWrapper(on);
+  target.addListener = addWrapper(target.addListener);
+  target.prependListener = addWrapper(prepend);
   // `once` is built on `on` here, not on Node's `once`, whose wrapper would hide the original
   // listener one level deeper and break `off(event, original)`.
-  target.once = addOnce(on);
-  target.prependOnceListener = addOnce(prepend);
+  target.once = onceWrapper(on);
+  target.prependOnceListener = onceWrapper(prepend);
   return emitter;
 }
 
@@ -69,5 +104,7 @@ function onceListener(emitter: EventEmitter, event: EventName, listener: Listene
     emitter.removeListener(event, wrapper);
     return bound.apply(this, args);
   };
-  return Object.defineProperty(wrapper, 'listener', { value: listener });
+  // What Node's own `once` does: `off(event, original)` finds the wrapper by this property.
+  (wrapper as { listener?: Listener }).listener = listener;
+  return wrapper;
 }

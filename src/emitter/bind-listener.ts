@@ -26,5 +26,8 @@ export function bindListener<A extends unknown[]>(listener: Listener<A>): BoundL
   const bound = function (this: unknown, ...args: A): unknown {
     return runInBoth(contexts, listener, this, args);
   };
-  return Object.defineProperty(bound, 'listener', { value: listener }) as BoundListener<A>;
+  // A plain write, as Node's own `once` does it (`defineProperty` made every bound listener, one
+  // per request in a server, measurably slower to create).
+  (bound as { listener?: Listener<A> }).listener = listener;
+  return bound as BoundListener<A>;
 }

@@ -11,7 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Registry } from '../registry/registry.js';
 import { type Frame, rootFrame } from '../store/frame-shape.js';
 
-export const RUNTIME_ABI = 4;
+export const RUNTIME_ABI = 5;
 const SLOT = Symbol.for('dcontext.runtime');
 
 /**

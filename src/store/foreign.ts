@@ -6,7 +6,7 @@
  */
 import { type ForeignBridge, runtime } from '../internal/runtime.js';
 import { foreignChildFrame, frameFrom } from './frame.js';
-import { CHAIN, OPAQUE, type Snapshot, VALUES } from './snapshot.js';
+import { CHAIN, OPAQUE, type Snapshot, VALUES, VARIABLES } from './snapshot.js';
 
 // Read once: the ALS instance never changes for the life of the process.
 const als = runtime.als;
@@ -41,7 +41,13 @@ export function runInSnapshotWithForeign<A extends unknown[], R>(
   thisArg: unknown,
   args: A,
 ): R {
-  const frame = frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], foreign);
+  const frame = frameFrom(
+    snapshot[VALUES],
+    snapshot[CHAIN],
+    snapshot[OPAQUE],
+    foreign,
+    snapshot[VARIABLES],
+  );
   return als.run(frame, () => fn.apply(thisArg, args));
 }
 

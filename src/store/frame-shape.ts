@@ -4,6 +4,7 @@
  * A leaf module (no imports), so the runtime can build its root frame without a cycle.
  */
 import type { ChainNode } from './scope-chain.js';
+import type { VariableNode } from './variable-map.js';
 
 /** Entries that arrived from the wire for keys this process cannot decode; forwarded as they are. */
 export interface OpaqueEntry {
@@ -31,6 +32,8 @@ export interface Frame {
    * serializes it: one AsyncLocalStorage then serves both systems.
    */
   readonly foreign: unknown;
+  /** Values of `AsyncContext.Variable`s (dcontext/async-context): not registry keys, never on the wire. */
+  readonly variables: VariableNode | null;
 }
 
 /** A frame over `values`, not owning them (its first write copies). */
@@ -40,8 +43,9 @@ export function newFrame(
   opaque: readonly OpaqueEntry[] | null,
   isRoot: boolean,
   foreign: unknown,
+  variables: VariableNode | null,
 ): Frame {
-  return { values, owned: false, chain, opaque, isRoot, foreign };
+  return { values, owned: false, chain, opaque, isRoot, foreign, variables };
 }
 
 /** A read-only root frame (what is read outside any scope): empty unless given values. */
@@ -51,5 +55,5 @@ export function rootFrame(
   opaque: readonly OpaqueEntry[] | null = null,
   foreign: unknown = null,
 ): Frame {
-  return newFrame(values, chain, opaque, true, foreign);
+  return newFrame(values, chain, opaque, true, foreign, null);
 }

@@ -17,6 +17,7 @@ import { type KeyDefinition, SLOT } from '../registry/types.js';
 import { clearDeferred, fitToRegistry, readDeferred } from './deferred-entries.js';
 import { type Frame, newFrame, type OpaqueEntry } from './frame-shape.js';
 import { appendToChain, type ChainNode } from './scope-chain.js';
+import type { VariableNode } from './variable-map.js';
 import { noActiveScope, validateValue } from './write-checks.js';
 
 // Read once: the ALS instance never changes for the life of the process.
@@ -31,13 +32,13 @@ export function activeFrame(): Frame {
 export function childFrame(parent: Frame, name: string | undefined): Frame {
   parent.owned = false; // the array now has two references
   const chain = name === undefined ? parent.chain : appendToChain(parent.chain, name);
-  return newFrame(parent.values, chain, parent.opaque, false, parent.foreign);
+  return newFrame(parent.values, chain, parent.opaque, false, parent.foreign, parent.variables);
 }
 
 /** A new unnamed child frame of `parent` that carries `foreign` instead of the parent's. */
 export function foreignChildFrame(parent: Frame, foreign: unknown): Frame {
   parent.owned = false; // the array now has two references
-  return newFrame(parent.values, parent.chain, parent.opaque, false, foreign);
+  return newFrame(parent.values, parent.chain, parent.opaque, false, foreign, parent.variables);
 }
 
 /** A new frame over captured state (a snapshot), sized to the current registry. */
@@ -46,8 +47,9 @@ export function frameFrom(
   chain: ChainNode | null,
   opaque: readonly OpaqueEntry[] | null,
   foreign: unknown,
+  variables: VariableNode | null,
 ): Frame {
-  return newFrame(fitToRegistry(values), chain, opaque, false, foreign);
+  return newFrame(fitToRegistry(values), chain, opaque, false, foreign, variables);
 }
 
 /**

@@ -5,6 +5,7 @@ import { fitToRegistry, putEntry } from './deferred-entries.js';
 import { frameFrom, readSlot, readValue } from './frame.js';
 import type { Frame, OpaqueEntry } from './frame-shape.js';
 import { type ChainNode, chainToArray } from './scope-chain.js';
+import type { VariableNode } from './variable-map.js';
 import { validateValue } from './write-checks.js';
 
 /**
@@ -20,6 +21,8 @@ export const CHAIN: unique symbol = Symbol.for('dcontext.snapshot.chain');
 export const OPAQUE: unique symbol = Symbol.for('dcontext.snapshot.opaque');
 /** @internal see {@link VALUES}; the frame's `foreign` context, never serialized. */
 export const FOREIGN: unique symbol = Symbol.for('dcontext.snapshot.foreign');
+/** @internal see {@link VALUES}; `AsyncContext.Variable` values, in-process only, never serialized. */
+export const VARIABLES: unique symbol = Symbol.for('dcontext.snapshot.variables');
 const BRAND = Symbol.for('dcontext.snapshot');
 
 /**
@@ -46,6 +49,8 @@ export class Snapshot {
    * had none, undefined when none was captured (a snapshot from the wire, `Snapshot.empty()`).
    */
   readonly [FOREIGN]: unknown;
+  /** @internal `AsyncContext.Variable` values (dcontext/async-context); null when none. */
+  readonly [VARIABLES]: VariableNode | null;
 
   /** @internal use `snapshot()`, `Snapshot.empty()` or `deserialize()`. */
   constructor(
@@ -53,11 +58,13 @@ export class Snapshot {
     chain: ChainNode | null,
     opaque: readonly OpaqueEntry[] | null,
     foreign: unknown = undefined,
+    variables: VariableNode | null = null,
   ) {
     this[VALUES] = values;
     this[CHAIN] = chain;
     this[OPAQUE] = opaque;
     this[FOREIGN] = foreign;
+    this[VARIABLES] = variables;
   }
 
   /** A snapshot with no values and an empty scope chain. */
@@ -89,7 +96,7 @@ export class Snapshot {
     validateValue(definition, value);
     const values = fitToRegistry(this[VALUES]).slice();
     putEntry(values, definition.index, value);
-    return new Snapshot(values, this[CHAIN], this[OPAQUE], this[FOREIGN]);
+    return new Snapshot(values, this[CHAIN], this[OPAQUE], this[FOREIGN], this[VARIABLES]);
   }
 
   /** The named scopes, outermost first. */
@@ -127,7 +134,7 @@ Object.defineProperty(Snapshot.prototype, BRAND, { value: true });
 /** Captures `frame` in O(1): the frame copies its values on its next write. */
 export function captureFrame(frame: Frame): Snapshot {
   frame.owned = false;
-  return new Snapshot(frame.values, frame.chain, frame.opaque, frame.foreign);
+  return new Snapshot(frame.values, frame.chain, frame.opaque, frame.foreign, frame.variables);
 }
 
 /**
@@ -139,5 +146,11 @@ export function frameOfSnapshot(snapshot: Snapshot): Frame {
   const captured = snapshot[FOREIGN];
   const foreign =
     captured !== undefined ? captured : (runtime.als.getStore() ?? runtime.root).foreign;
-  return frameFrom(snapshot[VALUES], snapshot[CHAIN], snapshot[OPAQUE], foreign);
+  return frameFrom(
+    snapshot[VALUES],
+    snapshot[CHAIN],
+    snapshot[OPAQUE],
+    foreign,
+    snapshot[VARIABLES],
+  );
 }

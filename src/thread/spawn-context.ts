@@ -7,9 +7,12 @@
  * workers, TypeScript loaders and `eval` workers alike.
  */
 
-import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
+// A namespace import: a runtime whose worker_threads lacks environment data still loads dcontext
+// (spawnWithContext then throws UNSUPPORTED_RUNTIME instead of failing at import).
+import * as workerThreads from 'node:worker_threads';
 import { causeText } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
+import { unsupportedRuntime } from '../internal/unsupported.js';
 import { fitToRegistry } from '../store/deferred-entries.js';
 import { rootFrame } from '../store/frame-shape.js';
 import { CHAIN, FOREIGN, OPAQUE, VALUES } from '../store/snapshot.js';
@@ -22,6 +25,14 @@ export const SPAWN_CONTEXT_KEY = 'dcontext:spawn-context';
 
 /** Runs `spawn` with `transfer` in the environment data every worker it constructs inherits. */
 export function withSpawnContext<R>(transfer: ContextTransfer, spawn: () => R): R {
+  const { getEnvironmentData, setEnvironmentData } = workerThreads;
+  if (typeof setEnvironmentData !== 'function' || typeof getEnvironmentData !== 'function') {
+    throw unsupportedRuntime(
+      'worker_threads.setEnvironmentData',
+      'spawnWithContext',
+      'start the worker with new Worker() and send the context with postWithContext',
+    );
+  }
   const previous = getEnvironmentData(SPAWN_CONTEXT_KEY);
   setEnvironmentData(SPAWN_CONTEXT_KEY, transfer);
   try {
@@ -38,7 +49,8 @@ export function withSpawnContext<R>(transfer: ContextTransfer, spawn: () => R): 
  * environment data, so workers this worker starts later do not inherit it implicitly.
  */
 export function adoptSpawnerContext(): void {
-  if (isMainThread) return;
+  const { getEnvironmentData, isMainThread, setEnvironmentData } = workerThreads;
+  if (isMainThread || typeof getEnvironmentData !== 'function') return;
   const received = getEnvironmentData(SPAWN_CONTEXT_KEY);
   if (received === undefined) return;
   setEnvironmentData(SPAWN_CONTEXT_KEY, undefined);

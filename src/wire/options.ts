@@ -158,10 +158,30 @@ function acceptance(accept: unknown): Acceptance {
   return keyNames(accept, 'deserialize option accept');
 }
 
+/**
+ * Options objects frozen with their `accept` and `verifyKeys` lists, resolved once: a server that
+ * decodes each request's header with the same options (dcontext/http does) does not rebuild the
+ * accepted names every time. Unfrozen objects are read afresh on each call, as they may change.
+ */
+const resolvedFrozen = new WeakMap<object, ResolvedDeserializeOptions>();
+
+function deeplyFrozen(options: DeserializeOptions): boolean {
+  return (
+    Object.isFrozen(options) &&
+    (options.accept === undefined || Object.isFrozen(options.accept)) &&
+    (options.verifyKeys === undefined || Object.isFrozen(options.verifyKeys)) &&
+    (options.limits === undefined || Object.isFrozen(options.limits))
+  );
+}
+
 /** Checks and resolves `deserialize` options; `INVALID_ARGUMENT` on a value that means nothing. */
 export function resolveDeserializeOptions(options: unknown): ResolvedDeserializeOptions {
   if (options === undefined || options === null) return DEFAULTS;
-  return readArgument(() => readDeserializeOptions(options), 'deserialize');
+  const cached = typeof options === 'object' ? resolvedFrozen.get(options) : undefined;
+  if (cached !== undefined) return cached;
+  const resolved = readArgument(() => readDeserializeOptions(options), 'deserialize');
+  if (deeplyFrozen(options as DeserializeOptions)) resolvedFrozen.set(options as object, resolved);
+  return resolved;
 }
 
 function readDeserializeOptions(options: unknown): ResolvedDeserializeOptions {

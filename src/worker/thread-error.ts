@@ -32,6 +32,7 @@ const ERROR_CODES: Record<DContextErrorCode, true> = {
   BAD_SIGNATURE: true,
   TASK_NOT_WRAPPED: true,
   CONFLICT: true,
+  UNSUPPORTED_RUNTIME: true,
   STORE_UNAVAILABLE: true,
   QUEUE_FULL: true,
   CLOSED: true,

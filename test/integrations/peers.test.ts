@@ -12,7 +12,7 @@ describe('optional peers', () => {
       process.execPath,
       [
         '-e',
-        "require('dcontext'); require('dcontext/log'); require('dcontext/worker'); require('dcontext/http'); require('dcontext/bullmq'); require('dcontext/nats'); require('dcontext/shared'); console.log(JSON.stringify(Object.keys(require.cache)))",
+        "require('dcontext'); require('dcontext/log'); require('dcontext/worker'); require('dcontext/http'); require('dcontext/bullmq'); require('dcontext/nats'); require('dcontext/shared'); require('dcontext/async-context'); require('dcontext/diagnostics-channel'); console.log(JSON.stringify(Object.keys(require.cache)))",
       ],
       { cwd: root, encoding: 'utf8' },
     );
@@ -27,6 +27,10 @@ describe('optional peers', () => {
       'index.cjs',
       'log.js',
       'log.cjs',
+      'async-context.js',
+      'async-context.cjs',
+      'diagnostics-channel.js',
+      'diagnostics-channel.cjs',
       'bullmq.js',
       'bullmq.cjs',
       'nats.js',

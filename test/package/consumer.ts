@@ -26,6 +26,14 @@ dcontext
     dcontext.set(requestId, 'req-1');
     dcontext.set(tenant, 'acme');
     worker.postWithContext(port1, 'ping');
+    // One store for both APIs: the variable's run is a scope that sees the typed keys.
+    const variable = new tc39.AsyncContext.Variable({ name: 'v' });
+    const captured = variable.run('v1', () => new tc39.AsyncContext.Snapshot());
+    const tc39Seen = captured.run(() => ({ variable: variable.get(), requestId: dcontext.get(requestId) }));
+    const channel = tracingChannel('consumer:' + Math.random());
+    const unbind = channels.bindChannel(channel, () => ({ tenant: 'traced-tenant' }), { name: 'traced' });
+    const traced = channel.traceSync(() => ({ requestId: dcontext.get(requestId), scopeChain: dcontext.scopeChain(), tenant: dcontext.get(tenant) }), {});
+    unbind();
     const received = dcontext.deserialize(dcontext.serialize());
     return {
       header: dcontext.serializeToString(),
@@ -40,6 +48,8 @@ dcontext
         })),
       ),
       deserialized: { requestId: received.get(requestId), scopeChain: received.scopeChain },
+      tc39: { ...tc39Seen, outside: variable.get() ?? null },
+      traced,
     };
   })
   .then(async (inScope) => {
@@ -63,6 +73,9 @@ import * as dcontext from 'dcontext';
 import * as worker from 'dcontext/worker';
 import * as log from 'dcontext/log';
 import * as http from 'dcontext/http';
+import * as tc39 from 'dcontext/async-context';
+import * as channels from 'dcontext/diagnostics-channel';
+import { tracingChannel } from 'node:diagnostics_channel';
 import * as otel from 'dcontext/otel';
 import * as api from '@opentelemetry/api';
 import * as bullmq from 'dcontext/bullmq';
@@ -77,6 +90,9 @@ const dcontext = require('dcontext');
 const worker = require('dcontext/worker');
 const log = require('dcontext/log');
 const http = require('dcontext/http');
+const tc39 = require('dcontext/async-context');
+const channels = require('dcontext/diagnostics-channel');
+const { tracingChannel } = require('node:diagnostics_channel');
 const otel = require('dcontext/otel');
 const api = require('@opentelemetry/api');
 const bullmq = require('dcontext/bullmq');
@@ -92,6 +108,8 @@ import { DContextError, RegistryBuilder, Snapshot, get, initialize, scope, seria
 import { errorContext, type FailedWorkContext } from 'dcontext/worker';
 import { logFields, pinoMixin, winstonFormat } from 'dcontext/log';
 import { expressContext, httpContext, injectHeaders } from 'dcontext/http';
+import { AsyncContext } from 'dcontext/async-context';
+import { bindChannel, traceUndiciRequests } from 'dcontext/diagnostics-channel';
 import { DContextManager, DContextPropagator, traceFields, type TraceFields } from 'dcontext/otel';
 import { ContextCache, MemoryContextStore, type SharedContextStore, withShared } from 'dcontext/shared';
 
@@ -115,6 +133,12 @@ export const mixin: () => Record<string, unknown> = pinoMixin();
 export const listener = httpContext((_req, res) => res.end('ok'), { accept: ['request_id'] });
 export const middleware = expressContext({ requestId: { key: requestId } });
 export const headers = injectHeaders({});
+export const traceId: AsyncContext.Variable<string> = new AsyncContext.Variable<string>({ name: 'trace' });
+export const traced: string | undefined = traceId.run('t1', () => traceId.get());
+export const unbindQueries: () => void = bindChannel<{ sql: string }>('db:query', (message) => ({ request_id: message.sql }), { name: 'db:query' });
+export const tracing = traceUndiciRequests();
+// @ts-expect-error run's value has the variable's type
+traceId.run(42, () => {});
 export const format = winstonFormat({ scopeField: false });
 export const fields: Record<string, unknown> = logFields(Snapshot.empty());
 export const manager = new DContextManager().enable();

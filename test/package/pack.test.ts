@@ -136,6 +136,14 @@ describe('the packed package', () => {
       'dist/http.cjs',
       'dist/http.d.ts',
       'dist/http.d.cts',
+      'dist/async-context.js',
+      'dist/async-context.cjs',
+      'dist/async-context.d.ts',
+      'dist/async-context.d.cts',
+      'dist/diagnostics-channel.js',
+      'dist/diagnostics-channel.cjs',
+      'dist/diagnostics-channel.d.ts',
+      'dist/diagnostics-channel.d.cts',
       'dist/otel.js',
       'dist/otel.cjs',
       'dist/otel.d.ts',
@@ -217,17 +225,19 @@ describe('the installed package, used as a user would', () => {
     outgoing: ['x-dcontext'],
     otel: { value: 'v', scopeChain: ['request', 'inner'], traceFields: {} },
     viaWorker: { message: 'ping', requestId: 'req-1', scopeChain: ['request'] },
+    tc39: { variable: 'v1', requestId: 'req-1', outside: null },
+    traced: { requestId: 'req-1', scopeChain: ['request', 'traced'], tenant: 'traced-tenant' },
     // The messaging subpaths load without their peers (bullmq, nats) installed.
     messaging: { bullmq: 'function', nats: 'function' },
     shared: { version: 1, requestId: 'req-1' },
   };
 
-  it('imports dcontext and every subpath (worker, log, http, otel, bullmq, nats, shared) and dcontext/package.json from ESM', async () => {
+  it('imports dcontext and every subpath and dcontext/package.json from ESM', async () => {
     writeFileSync(join(consumer, 'esm.mjs'), esm);
     expect(await node('esm.mjs')).toMatchObject(expected);
   });
 
-  it('requires dcontext and every subpath (worker, log, http, otel, bullmq, nats, shared) and dcontext/package.json from CommonJS', async () => {
+  it('requires dcontext and every subpath and dcontext/package.json from CommonJS', async () => {
     writeFileSync(join(consumer, 'cjs.cjs'), cjs);
     expect(await node('cjs.cjs')).toMatchObject(expected);
   });

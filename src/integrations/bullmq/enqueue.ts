@@ -64,6 +64,13 @@ export async function addBulkWithContext<Q extends QueueLike>(
     throw invalid(`addBulkWithContext takes a list of jobs (got ${describe(jobs)})`);
   }
   const context = currentContext(options, 'addBulkWithContext');
+  for (const job of jobs as unknown[]) {
+    if (typeof job !== 'object' || job === null || Array.isArray(job)) {
+      throw invalid(
+        `addBulkWithContext takes a list of jobs { name, data, opts? } (got ${describe(job)} in it)`,
+      );
+    }
+  }
   const stamped = jobs.map((job) => ({
     ...job,
     opts: withContextOption(job.opts, context, 'addBulkWithContext'),
@@ -72,12 +79,24 @@ export async function addBulkWithContext<Q extends QueueLike>(
 }
 
 function stampFlow(node: FlowJob, context: string): FlowJob {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) {
+    throw invalid(`addFlowWithContext takes a flow whose jobs are objects (got ${describe(node)})`);
+  }
+  const children: unknown = (node as { children?: unknown }).children;
+  if (children !== undefined && !Array.isArray(children)) {
+    throw invalid(
+      `addFlowWithContext: a flow job's children must be a list of jobs (got ${describe(children)})`,
+    );
+  }
   const opts = withContextOption(node.opts, context, 'addFlowWithContext');
-  const children = (node as { children?: FlowJob[] }).children;
   return (
     children === undefined
       ? { ...node, opts }
-      : { ...node, opts, children: children.map((child) => stampFlow(child, context)) }
+      : {
+          ...node,
+          opts,
+          children: (children as FlowJob[]).map((child) => stampFlow(child, context)),
+        }
   ) as FlowJob;
 }
 

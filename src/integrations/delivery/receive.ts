@@ -12,6 +12,7 @@ import {
   scope,
   withContext,
 } from '../../index.js';
+import { resolveDeserializeOptions } from '../../wire/options.js';
 import {
   describe,
   invalid,
@@ -66,6 +67,16 @@ export function resolveReceiver<T>(
     `${door} option onError`,
   );
   const accept = keyListOption(object.accept, 'all', `${door} option accept`);
+  if (verifyKeys !== undefined) {
+    // Each key checked now: a key that is not one would refuse every delivery's context later.
+    try {
+      resolveDeserializeOptions({ verifyKeys });
+    } catch (error) {
+      throw invalid(
+        `${door} option verifyKeys: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
   return {
     accept,
     verifyKeys,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { rejectResponse, runRequest } from './ingress.js';
+import { type Door, rejectResponse, runRequest } from './ingress.js';
 import { resolveIngress } from './ingress-options.js';
 import type { IngressOptions } from './types.js';
 
@@ -9,6 +9,13 @@ export type ContextMiddleware = (
   res: ServerResponse,
   next: (error?: unknown) => void,
 ) => void;
+
+/** Goes on with `next()` (no argument: an error would skip to the error handlers). */
+const EXPRESS_DOOR: Door<ServerResponse, (error?: unknown) => void, void> = {
+  next: (_res, next) => next(),
+  reject: (res, _next, error) => rejectResponse(res, error),
+  setHeader: (res, _next, name, value) => res.setHeader(name, value),
+};
 
 /**
  * Express / connect middleware: every middleware and route after it runs in the request's own
@@ -21,12 +28,6 @@ export type ContextMiddleware = (
 export function expressContext(options?: IngressOptions): ContextMiddleware {
   const ingress = resolveIngress(options, 'expressContext');
   return (req, res, next) => {
-    runRequest(
-      ingress,
-      req,
-      res,
-      () => next(),
-      (error) => rejectResponse(res, error),
-    );
+    runRequest(ingress, req, res, EXPRESS_DOOR, res, next);
   };
 }

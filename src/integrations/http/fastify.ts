@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DContextError } from '../../index.js';
-import { runRequest } from './ingress.js';
+import { type Door, runRequest } from './ingress.js';
 import { resolveIngress } from './ingress-options.js';
 import type { IngressOptions } from './types.js';
 
@@ -28,6 +28,20 @@ export interface FastifyInstanceLike {
   addHook(name: 'onRequest', hook: OnRequestHook): unknown;
 }
 
+// Fastify runs the rest of the request (hooks, handler) from within `next()`: entered inside the
+// scope, all of it, and every promise and listener made there, stays in it.
+const FASTIFY_DOOR: Door<FastifyReplyLike, (error?: Error) => void, void> = {
+  next: (_reply, next) => next(),
+  reject: (reply, _next, error: DContextError) => {
+    reply.code(400).send({ error: error.code, message: error.message });
+  },
+  // Through Fastify, as its own plugins set headers, not on `reply.raw`: a header already on the
+  // raw response makes Node merge the headers Fastify passes to writeHead into it one by one.
+  setHeader: (reply, _next, name, value) => {
+    reply.header(name, value);
+  },
+};
+
 /** The Fastify plugin type of {@link fastifyContext}. */
 export type FastifyContextPlugin = ((
   instance: FastifyInstanceLike,
@@ -50,12 +64,7 @@ export const fastifyContext: FastifyContextPlugin = Object.assign(
     try {
       const ingress = resolveIngress(options, 'fastifyContext');
       hook = (request, reply, next) => {
-        const rejected = (error: DContextError) => {
-          reply.code(400).send({ error: error.code, message: error.message });
-        };
-        // Fastify runs the rest of the request (hooks, handler) from within `next()`: entered
-        // inside the scope, all of it, and every promise and listener made there, stays in it.
-        runRequest(ingress, request.raw, reply.raw, () => next(), rejected);
+        runRequest(ingress, request.raw, reply.raw, FASTIFY_DOOR, reply, next);
       };
     } catch (error) {
       done(error as Error);

@@ -1,7 +1,14 @@
 /** `IngressOptions` checked and resolved once, when the middleware is made. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { DContextError, DeserializeOptions, KeyRef, SigningKey } from '../../index.js';
+import {
+  type DContextError,
+  type DeserializeOptions,
+  deserialize,
+  type KeyRef,
+  type SigningKey,
+  type Snapshot,
+} from '../../index.js';
 import {
   describe,
   headerMap,
@@ -33,6 +40,8 @@ export interface Ingress {
   readonly requestId: ResolvedRequestId | undefined;
   readonly reject: boolean;
   readonly onError: (error: DContextError, req: IncomingMessage, report: IngressReport) => void;
+  /** `deserialize`'s options for the context header, made once (see decodeHeader). */
+  readonly decode: DeserializeOptions;
 }
 
 function requestIdOption(value: unknown): ResolvedRequestId | undefined {
@@ -84,24 +93,59 @@ export function resolveIngress(options: unknown, door: string): Ingress {
       `${door} option verifyKeys must be a non-empty list of keys (the current one first)`,
     );
   }
+  const accept = keyListOption(object.accept, 'none', `${door} option accept`);
   return {
     name,
     header: headerName(object.header, 'x-dcontext', `${door} option header`),
-    accept: keyListOption(object.accept, 'none', `${door} option accept`),
+    accept,
     verifyKeys,
     headers: headerMap(object.headers, `${door} option headers`),
     requestId: requestIdOption(object.requestId),
     reject: onInvalid === 'reject',
     onError:
       optionalFunction<Ingress['onError']>(object.onError, `${door} option onError`) ?? warnOnce,
+    decode: decodeOptions(accept, verifyKeys),
   };
 }
 
-/** `deserialize`'s options for the context header of one request. */
-export function decodeOptions(
+/**
+ * Where `deserialize` reports the entries the ingress's `accept` drops, while one request's header
+ * is decoded (decoding is synchronous; see {@link collectDropped}).
+ */
+let dropped: DContextError[] | undefined;
+
+/**
+ * Decodes a context header with the ingress's options and returns the snapshot and the entries
+ * `accept` dropped (`undefined` when none). The options object is made once per ingress and
+ * frozen, so `deserialize` resolves it once (see wire/options.ts).
+ */
+export function decodeHeader(
   ingress: Ingress,
-  onDroppedEntry: (error: DContextError) => void,
+  header: string,
+): { snapshot: Snapshot; dropped: DContextError[] | undefined } {
+  const outer = dropped; // a decode within a decode (a key's validate serving a request?) keeps its own
+  dropped = undefined;
+  try {
+    const snapshot = deserialize(header, ingress.decode);
+    return { snapshot, dropped };
+  } finally {
+    dropped = outer;
+  }
+}
+
+function collectDropped(error: DContextError): void {
+  (dropped ??= []).push(error);
+}
+
+/** `deserialize`'s options for the context headers of an ingress, frozen (see decodeHeader). */
+function decodeOptions(
+  accept: Ingress['accept'],
+  verifyKeys: Ingress['verifyKeys'],
 ): DeserializeOptions {
-  const base = { accept: ingress.accept, onDecodeError: 'throw' as const, onDroppedEntry };
-  return ingress.verifyKeys === undefined ? base : { ...base, verifyKeys: ingress.verifyKeys };
+  return Object.freeze({
+    accept: typeof accept === 'string' ? accept : Object.freeze([...accept]),
+    onDecodeError: 'throw' as const,
+    onDroppedEntry: collectDropped,
+    ...(verifyKeys === undefined ? {} : { verifyKeys: Object.freeze([...verifyKeys]) }),
+  });
 }

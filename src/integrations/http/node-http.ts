@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, invalid } from './check.js';
-import { rejectResponse, runRequest } from './ingress.js';
+import { type Door, rejectResponse, runRequest } from './ingress.js';
 import { resolveIngress } from './ingress-options.js';
 import type { IngressOptions } from './types.js';
 
@@ -21,13 +21,12 @@ export function httpContext<
     );
   }
   const ingress = resolveIngress(options, 'httpContext');
+  const door: Door<Req, Res, void> = {
+    next: (req, res) => listener(req, res),
+    reject: (_req, res, error) => rejectResponse(res, error),
+    setHeader: (_req, res, name, value) => res.setHeader(name, value),
+  };
   return (req, res) => {
-    runRequest(
-      ingress,
-      req,
-      res,
-      () => listener(req, res),
-      (error) => rejectResponse(res, error),
-    );
+    runRequest(ingress, req, res, door, req, res);
   };
 }

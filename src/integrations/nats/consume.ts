@@ -1,6 +1,6 @@
 /** A JetStream pull consumer whose every delivery runs through `handleWithContext`. */
 import type { ConsumeOptions, JsMsg } from '@nats-io/jetstream';
-import { describe, invalid } from '../http/check.js';
+import { describe, invalid, optionsObject } from '../http/check.js';
 import { deliver, resolveHandling } from './handle.js';
 import type { HandleOptions } from './types.js';
 
@@ -21,7 +21,8 @@ export interface ConsumeWithContextOptions extends HandleOptions<JsMsg> {
 export interface ContextConsumer {
   /**
    * Stops pulling, then waits for the handlers in flight and their post-settle hooks. Resolves
-   * `true` when all are done, `false` when `timeout` (ms, default 30 000) passed first.
+   * `true` when all are done, `false` when `timeout` (ms, default 30 000) passed first. Rejects
+   * with `INVALID_ARGUMENT` when the options mean nothing (nothing is stopped then).
    */
   drain(options?: { readonly timeout?: number }): Promise<boolean>;
   /** How many deliveries (handler or hooks) are in flight. */
@@ -66,7 +67,10 @@ export async function consumeWithContext(
   const consumeOptions = options?.consume;
   if (
     consumeOptions !== undefined &&
-    (typeof consumeOptions !== 'object' || consumeOptions === null || 'callback' in consumeOptions)
+    (typeof consumeOptions !== 'object' ||
+      consumeOptions === null ||
+      Array.isArray(consumeOptions) ||
+      'callback' in consumeOptions)
   ) {
     throw invalid('consumeWithContext option consume must be consume() options without a callback');
   }
@@ -103,7 +107,13 @@ export async function consumeWithContext(
     get inFlight() {
       return inFlight.size;
     },
-    async drain({ timeout = 30_000 } = {}) {
+    async drain(drainOptions?: { readonly timeout?: number }) {
+      const { timeout = 30_000 } = optionsObject<{ timeout: number }>(drainOptions, 'drain');
+      if (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2_147_483_647) {
+        throw invalid(
+          `drain option timeout must be a number of milliseconds >= 0 (got ${describe(timeout)})`,
+        );
+      }
       messages.stop();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<false>((resolve) => {

@@ -15,8 +15,9 @@ import {
   runFresh,
 } from '../delivery/receive.js';
 import { currentContext } from '../delivery/send.js';
-import { describe, invalid, optionalFunction } from '../http/check.js';
-import { addHeader, contextHeaderOf, headerOption, newHeaders } from './headers.js';
+import type { SendOptions } from '../delivery/types.js';
+import { describe, invalid, keyListOption, optionalFunction } from '../http/check.js';
+import { addHeader, contextHeaderOf, copyHeaders, headerOption, newHeaders } from './headers.js';
 import { isSettleable, Settlement, settlingView } from './settle.js';
 import { type HandleOptions, type Middleware, type MsgLike, REPLY_HEADER } from './types.js';
 
@@ -28,6 +29,8 @@ export interface Handling<M extends MsgLike> {
   readonly reject: boolean;
   readonly autoSettle: boolean;
   readonly receiver: Receiver<M>;
+  /** What a reply to `reply: true` carries (`send` options), or undefined for nothing. */
+  readonly replySend: SendOptions | undefined;
   /** Reports an error of a delivery (never throws). */
   readonly fail: (error: unknown, msg: M) => void;
 }
@@ -59,7 +62,9 @@ export function resolveHandling<M extends MsgLike>(options: unknown, door: strin
       console.error(`dcontext/nats: a delivery on '${msg.subject}' failed:`, error);
     }
   };
+  const replyKeys = keyListOption(object.reply, 'all', `${door} option reply`);
   return {
+    replySend: replyKeys === 'none' ? undefined : { send: replyKeys },
     options: object,
     header: headerOption(object.header, `${door} option header`),
     use,
@@ -72,7 +77,32 @@ export function resolveHandling<M extends MsgLike>(options: unknown, door: strin
   };
 }
 
-/** Runs the middleware chain, then the handler. */
+/**
+ * The promise `next()` returns: it notes whether the middleware looked at it (awaited, returned,
+ * `then`/`catch`); derived promises are plain ones.
+ */
+class Watched extends Promise<undefined> {
+  static override get [Symbol.species]() {
+    return Promise;
+  }
+  seen = false;
+  // biome-ignore lint/suspicious/noThenProperty: a Promise subclass that notes who awaits it
+  override then<A = undefined, B = never>(
+    onFulfilled?: ((value: undefined) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.seen = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/**
+ * Runs the middleware chain, then the handler. A second `next()` throws `INVALID_ARGUMENT` where
+ * it is called (the handler ran once). A middleware that calls `next()` without awaiting or
+ * returning it still has the rest of the chain finish before the delivery settles, and what the
+ * rest threw fails the delivery (it is never an unhandled rejection); one that awaited it decides
+ * itself (it may catch).
+ */
 function chain<M extends MsgLike>(
   use: readonly Middleware<M>[],
   handler: (msg: M) => unknown,
@@ -84,12 +114,20 @@ function chain<M extends MsgLike>(
       await handler(msg);
       return;
     }
-    let called = false;
+    let rest: Promise<void> | undefined;
+    let watched: Watched | undefined;
     await middleware(msg, () => {
-      if (called) return Promise.reject(invalid('a middleware called next() more than once'));
-      called = true;
-      return step(index + 1);
+      if (rest !== undefined) throw invalid('a middleware called next() more than once');
+      rest = step(index + 1);
+      const started = rest;
+      watched = new Watched((resolve, reject) => {
+        started.then(() => resolve(undefined), reject);
+      });
+      // Surfaced by the middleware (if it looks) or below; never unhandled.
+      Promise.prototype.then.call(watched, undefined, () => {});
+      return watched;
     });
+    if (rest !== undefined && watched?.seen !== true) await rest;
   };
   return step(0);
 }
@@ -97,7 +135,9 @@ function chain<M extends MsgLike>(
 /** A `respond` that adds the responder's context, when the request asked for it. */
 function replyWithContext(
   msg: MsgLike,
+  send: SendOptions | undefined,
 ): ((data?: Payload, opts?: { headers?: MsgHdrs }) => unknown) | undefined {
+  if (send === undefined) return undefined; // reply: 'none'
   const asked = msg.headers?.values(REPLY_HEADER)[0];
   const original = (msg as { respond?: (data?: Payload, opts?: object) => unknown }).respond;
   if (asked === undefined || typeof original !== 'function') return undefined;
@@ -111,10 +151,11 @@ function replyWithContext(
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
       throw invalid(`respond options must be an object (got ${describe(opts)})`);
     }
+    const given = opts?.headers;
     const headers = addHeader(
-      opts?.headers ?? newHeaders(),
+      given === undefined ? newHeaders() : copyHeaders(given, 'respond option headers'),
       header,
-      currentContext(undefined, 'respond'),
+      currentContext(send, 'respond'),
     );
     return original.call(msg, data, { ...opts, headers });
   };
@@ -131,6 +172,17 @@ export async function deliver<M extends MsgLike>(
   msg: M,
   track?: (done: Promise<void>) => void,
 ): Promise<void> {
+  if (typeof msg !== 'object' || msg === null || typeof msg.subject !== 'string') {
+    // A subscription callback gets (err, {}) when its subscription fails (a timeout, a permission
+    // violation): that is no message, and the handler must not run with it.
+    handling.fail(
+      invalid(
+        `a handleWithContext handler was called with ${describe(msg)} instead of a NATS message (a subscription error? check the callback's err)`,
+      ),
+      msg,
+    );
+    return;
+  }
   let input: string | undefined;
   let refused = false;
   const what = () => `the context of a message on '${msg.subject}'`;
@@ -156,7 +208,7 @@ export async function deliver<M extends MsgLike>(
           track,
         )
       : undefined;
-    const view = settlingView(msg, settlement, replyWithContext(msg));
+    const view = settlingView(msg, settlement, replyWithContext(msg, handling.replySend));
     const settle = (how: 'ack' | 'nak' | 'term'): void => {
       if (settlement?.state !== 'open') return;
       try {

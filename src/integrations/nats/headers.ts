@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { DContextError, type DeserializeOptions, deserialize, Snapshot } from '../../index.js';
 import { currentContext } from '../delivery/send.js';
-import { describe, invalid } from '../http/check.js';
+import { describe, invalid, optionsObject } from '../http/check.js';
 import { CONTEXT_HEADER, type MsgLike, type NatsSendOptions } from './types.js';
 
 /** What NATS allows in a header name: printable ASCII but ':' (nats.js checks the same). */
@@ -35,6 +35,27 @@ export function newHeaders(): MsgHdrs {
   return makeHeaders();
 }
 
+/**
+ * A new `MsgHdrs` holding every value of `given` (checked to be `MsgHdrs`, `INVALID_ARGUMENT`
+ * naming `what`): a caller's headers are never changed, so one `MsgHdrs` can be reused for many
+ * messages without the first message's context header going out with all the later ones.
+ */
+export function copyHeaders(given: unknown, what: string): MsgHdrs {
+  if (
+    typeof given !== 'object' ||
+    given === null ||
+    typeof (given as MsgHdrs).keys !== 'function' ||
+    typeof (given as MsgHdrs).values !== 'function'
+  ) {
+    throw invalid(`${what} must be NATS MsgHdrs (from headers()) (got ${describe(given)})`);
+  }
+  const copy = newHeaders();
+  for (const name of (given as MsgHdrs).keys()) {
+    for (const value of (given as MsgHdrs).values(name)) copy.append(name, value);
+  }
+  return copy;
+}
+
 /** Sets `name: value` unless the headers have it already. */
 export function addHeader(headers: MsgHdrs, name: string, value: string): MsgHdrs {
   if (!headers.has(name)) headers.set(name, value);
@@ -45,6 +66,8 @@ export function addHeader(headers: MsgHdrs, name: string, value: string): MsgHdr
  * NATS headers carrying the current context: `headers` (a new `MsgHdrs` when omitted) with the
  * context header added (`x-dcontext` unless `header` says otherwise; one already there is left
  * as it is). Throws `CONTEXT_TOO_LARGE` (over `setMaxContextSize`) or `ENCODE_FAILED`.
+ * `headers` is changed: do not pass one `MsgHdrs` that you reuse for many messages (the first
+ * context would stay in it and go out with every later message); `publishWithContext` copies.
  *
  * @example
  * nc.publish('orders.created', payload, { headers: contextHeaders() });
@@ -82,7 +105,8 @@ export function contextHeaderOf(msg: MsgLike, header: string): string | undefine
 /**
  * The context a message carries, as a `Snapshot` (empty when it carries none): for a reply to
  * `requestWithContext(…, { reply: true })`, or any message read outside `handleWithContext`.
- * Throws what `deserialize` throws on a bad context.
+ * Throws what `deserialize` throws on a bad context; `INVALID_ARGUMENT` for a `msg` or options that
+ * mean nothing.
  *
  * @example
  * const reply = await requestWithContext(nc, 'inventory.check', data, { timeout: 1000 }, { reply: true });
@@ -92,8 +116,12 @@ export function messageContext(
   msg: MsgLike,
   options?: DeserializeOptions & { readonly header?: string },
 ): Snapshot {
-  const header = headerOption(options?.header, 'messageContext option header');
+  if (typeof msg !== 'object' || msg === null) {
+    throw invalid(`messageContext takes a NATS message (got ${describe(msg)})`);
+  }
+  const object = optionsObject<DeserializeOptions & { header: string }>(options, 'messageContext');
+  const header = headerOption(object.header, 'messageContext option header');
   const value = contextHeaderOf(msg, header);
-  const { header: _, ...decode } = options ?? {};
+  const { header: _, ...decode } = object;
   return value === undefined ? Snapshot.empty() : deserialize(value, decode);
 }

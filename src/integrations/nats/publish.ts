@@ -1,7 +1,7 @@
 /** Publishing and requesting with the current context in the message headers. */
 import type { MsgHdrs, Payload } from '@nats-io/nats-core';
 import { describe, invalid } from '../http/check.js';
-import { contextHeaders, headerOption } from './headers.js';
+import { contextHeaders, copyHeaders, headerOption } from './headers.js';
 import {
   type NatsRequestOptions,
   type NatsSendOptions,
@@ -17,14 +17,22 @@ function withHeaders<O>(opts: O | undefined, headers: MsgHdrs): O & { headers: M
   return { ...(opts as O), headers };
 }
 
+/**
+ * A copy of `given` with the context added. Never `given` itself: callers reuse one `MsgHdrs`
+ * for many messages, and a context header left in it would go out with every later message
+ * (`contextHeaders` keeps a context header already there), each request's under the first's.
+ */
 function headersFor(opts: unknown, options: NatsSendOptions | undefined): MsgHdrs {
   const given = (opts as { headers?: MsgHdrs } | undefined)?.headers;
-  return contextHeaders(given, options);
+  if (given === undefined) return contextHeaders(undefined, options);
+  const copy = copyHeaders(given, 'publish and request option headers');
+  return contextHeaders(copy, options);
 }
 
 /**
- * `client.publish(subject, data, opts)` with the current context in the headers (added to
- * `opts.headers` when given). `client` is a core `NatsConnection` (returns nothing) or a
+ * `client.publish(subject, data, opts)` with the current context in the headers (a copy of
+ * `opts.headers` with it, when given: the caller's `MsgHdrs` is left as it is, so it can be
+ * reused). `client` is a core `NatsConnection` (returns nothing) or a
  * `JetStreamClient` (returns its `Promise<PubAck>`). Throws `CONTEXT_TOO_LARGE` (over
  * `setMaxContextSize`) or `ENCODE_FAILED` before anything is published.
  *

@@ -58,6 +58,14 @@ export interface HandleOptions<M extends MsgLike = MsgLike> {
   /** The header carrying the serialized context. Default `'x-dcontext'`. */
   readonly header?: string;
   /**
+   * Which keys a `msg.respond()` sends back when the request asked for the responder's context
+   * (`requestWithContext(…, { reply: true })`): `'all'` (default), `'none'` (replies never carry
+   * context, whatever the requester asks), or a list of key names or `ContextKey`s. Any requester
+   * can ask: bound it where requesters should not see every key this service holds. Local-only
+   * keys never leave.
+   */
+  readonly reply?: 'all' | 'none' | KeyList;
+  /**
    * Middleware run in order, in the delivery's scope, before the handler: each may enrich the
    * context (a tenant from the subject) and calls `next()` to go on.
    */

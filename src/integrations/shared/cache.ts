@@ -7,7 +7,7 @@ import {
 } from './cache-options.js';
 import { checkId, checkWrite, DEFAULT_WRITER, describe, invalid } from './check.js';
 import { Lru } from './lru.js';
-import { decodeRecord, encodeRecord } from './record-codec.js';
+import { encodeCommit } from './record-codec.js';
 import { rollbackOn } from './rollback.js';
 import type {
   CommitHandlers,
@@ -18,6 +18,12 @@ import type {
   SharedWrite,
 } from './types.js';
 import { type WriteBehindFailure, WriteBehindQueue } from './write-behind.js';
+
+/** A record in the tier, and what `get` returns for it. */
+interface Held {
+  readonly record: SharedRecord;
+  readonly resolved: Promise<SharedRecord>;
+}
 
 /**
  * A store with a bounded LRU tier in this process in front of another store; it is a store
@@ -32,7 +38,8 @@ import { type WriteBehindFailure, WriteBehindQueue } from './write-behind.js';
  */
 export class ContextCache implements SharedContextStore {
   readonly #store: SharedContextStore;
-  readonly #tier: Lru<SharedRecord>;
+  /** Each record with a promise already resolved to it: a hit allocates nothing. */
+  readonly #tier: Lru<Held>;
   readonly #maxEntries: number;
   readonly #loader: ContextCacheOptions['loader'];
   readonly #onError: (error: DContextError, failure?: WriteBehindFailure) => void;
@@ -123,7 +130,7 @@ export class ContextCache implements SharedContextStore {
       if (this.#inflight.has(id)) this.#deletedWhileLoading.add(id);
       return;
     }
-    const cached = this.#tier.peek(id);
+    const cached = this.#tier.peek(id)?.record;
     if (cached !== undefined || this.#inflight.has(id)) {
       if (version > (this.#seen.get(id) ?? 0)) this.#seen.set(id, version);
     }
@@ -134,10 +141,10 @@ export class ContextCache implements SharedContextStore {
   #keep(record: SharedRecord): void {
     const seen = this.#seen.get(record.id) ?? 0;
     if (record.version < seen || this.#blind || this.#deletedWhileLoading.has(record.id)) return;
-    const cached = this.#tier.peek(record.id);
+    const cached = this.#tier.peek(record.id)?.record;
     if (cached !== undefined && cached.version > record.version) return;
     this.#seen.set(record.id, record.version);
-    this.#tier.set(record.id, record);
+    this.#tier.set(record.id, { record, resolved: Promise.resolve(record) });
     if (this.#seen.size > 2 * this.#maxEntries) this.#forgetEvicted();
   }
 
@@ -156,21 +163,26 @@ export class ContextCache implements SharedContextStore {
   #local(id: string): SharedRecord | undefined {
     const pending = this.#pending.get(id);
     if (pending !== undefined) return pending.record;
-    if (this.#blind) return undefined;
-    const record = this.#tier.get(id);
-    if (record === undefined) return undefined;
-    if (record.version < (this.#seen.get(id) ?? 0)) {
-      this.#tier.delete(id);
-      return undefined;
-    }
-    return record;
+    return this.#held(id)?.record;
+  }
+
+  /**
+   * The tier's entry for `id`. A held record is never older than a version seen committed:
+   * `#keep` refuses those and `#announced` evicts the copy a newer commit makes stale.
+   */
+  #held(id: string): Held | undefined {
+    return this.#blind ? undefined : this.#tier.get(id);
   }
 
   get(id: string): Promise<SharedRecord | undefined> {
-    // The hit path without an async frame: an id held here was checked when it was stored.
+    // The hit path: no async frame and no allocation (an id held here was checked when stored).
     if (typeof id === 'string' && !this.#closed) {
-      const local = this.#local(id);
-      if (local !== undefined) return Promise.resolve(local);
+      if (this.#pending.size > 0) {
+        const pending = this.#pending.get(id);
+        if (pending !== undefined) return Promise.resolve(pending.record);
+      }
+      const held = this.#held(id);
+      if (held !== undefined) return held.resolved;
     }
     return this.#miss(id);
   }
@@ -300,16 +312,11 @@ export class ContextCache implements SharedContextStore {
       const latest = this.#pending.get(write.id)?.record ?? current;
       if ((latest?.version ?? 0) !== write.expectedVersion) return { ok: false, current: latest };
       const updatedBy = write.updatedBy ?? DEFAULT_WRITER;
-      const record = decodeRecord(
+      const { record } = encodeCommit(
         write.id,
-        encodeRecord({
-          id: write.id,
-          entries: write.entries,
-          version: write.expectedVersion + 1,
-          updatedAt: Date.now(),
-          updatedBy,
-        }),
-        true,
+        write.entries,
+        write.expectedVersion + 1,
+        updatedBy,
       );
       // Queued first: after close() the queue refuses it (CLOSED) rather than hold it unflushed.
       queue.push({ ...write, updatedBy });

@@ -3,6 +3,8 @@ export class Lru<V> {
   readonly #entries = new Map<string, { value: V; expires: number }>();
   readonly #max: number;
   readonly #ttl: number;
+  /** The most recently used key: a hit on it moves nothing (the common case for a hot id). */
+  #newest: string | undefined;
 
   /** At most `max` entries, each kept `ttl` ms after it was set (0: no expiry). */
   constructor(max: number, ttl: number) {
@@ -15,12 +17,15 @@ export class Lru<V> {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (this.#ttl > 0 && entry.expires <= Date.now()) {
-      this.#entries.delete(key);
+      this.delete(key);
       return undefined;
     }
-    // Map keeps insertion order: re-inserting makes it the newest.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    if (key !== this.#newest) {
+      // Map keeps insertion order: re-inserting makes it the newest.
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = key;
+    }
     return entry.value;
   }
 
@@ -34,7 +39,8 @@ export class Lru<V> {
 
   set(key: string, value: V): void {
     this.#entries.delete(key);
-    this.#entries.set(key, { value, expires: Date.now() + this.#ttl });
+    this.#entries.set(key, { value, expires: this.#ttl > 0 ? Date.now() + this.#ttl : 0 });
+    this.#newest = key;
     if (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
@@ -43,10 +49,12 @@ export class Lru<V> {
 
   delete(key: string): void {
     this.#entries.delete(key);
+    if (key === this.#newest) this.#newest = undefined;
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#newest = undefined;
   }
 
   get size(): number {

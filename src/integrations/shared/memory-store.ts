@@ -1,6 +1,6 @@
 /** The embedded shared-context store: one process, no server. */
 import { checkId, checkWrite, DEFAULT_WRITER, intOption, optionsObject } from './check.js';
-import { decodeRecord, encodeRecord } from './record-codec.js';
+import { encodeCommit } from './record-codec.js';
 import { rollbackOn } from './rollback.js';
 import type {
   CommitHandlers,
@@ -73,15 +73,13 @@ export class MemoryContextStore implements SharedContextStore {
 
   /** The record `write` commits if its compare-and-set holds (throws if it cannot be stored). */
   #encode(write: SharedWrite): SharedRecord {
-    const record: SharedRecord = {
-      id: write.id,
-      entries: write.entries,
-      version: write.expectedVersion + 1,
-      updatedAt: Date.now(),
-      updatedBy: write.updatedBy ?? DEFAULT_WRITER,
-    };
     // Through the bytes, so what is kept is exactly what a Redis store would return.
-    return decodeRecord(write.id, encodeRecord(record), true);
+    return encodeCommit(
+      write.id,
+      write.entries,
+      write.expectedVersion + 1,
+      write.updatedBy ?? DEFAULT_WRITER,
+    ).record;
   }
 
   #commit(write: SharedWrite, record: SharedRecord): CommitResult {

@@ -16,7 +16,7 @@ export interface RedisBatch {
 /** An ioredis client (`new Redis(url)` from ioredis 5). */
 export interface RedisClient {
   hgetBuffer(key: string, field: string): Promise<Buffer | null>;
-  lrangeBuffer(key: string, start: number, stop: number): Promise<Buffer[]>;
+  hgetallBuffer(key: string): Promise<Record<string, Buffer>>;
   callBuffer(command: string, ...args: (string | Buffer | number)[]): Promise<unknown>;
   pipeline(): RedisBatch;
   multi(): RedisBatch;

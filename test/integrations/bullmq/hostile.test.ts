@@ -3,7 +3,7 @@
  * missing signature, entries a worker does not accept - on a real BullMQ queue: each policy does
  * what it says, and no other job is affected.
  */
-import { type Job, Queue, Worker } from 'bullmq';
+import { FlowProducer, type Job, Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DContextError,
@@ -13,7 +13,12 @@ import {
   set,
   tryGet,
 } from '../../../src/index.js';
-import { addWithContext, withJobContext } from '../../../src/integrations/bullmq/index.js';
+import {
+  addBulkWithContext,
+  addFlowWithContext,
+  addWithContext,
+  withJobContext,
+} from '../../../src/integrations/bullmq/index.js';
 import { wireBytes } from '../../wire/support/wire-bytes.js';
 import { builder, connection, plan, queueName, requestId, sleep, tenant } from './support/setup.js';
 
@@ -225,5 +230,109 @@ describe('accept and verifyKeys', () => {
     await done;
     expect(seen).toEqual([undefined, 'signed']);
     expect(reported).toEqual(['BAD_SIGNATURE']);
+  });
+});
+
+describe('a careless caller', () => {
+  it('a bulk or a flow holding a job that is not an object is INVALID_ARGUMENT and adds nothing', async () => {
+    const q = new Queue(queueName('careless'), { connection });
+    const flows = new FlowProducer({ connection });
+    closers.push(async () => {
+      await flows.close();
+      await q.obliterate({ force: true });
+      await q.close();
+    });
+    const invalid = { code: 'INVALID_ARGUMENT' };
+    await expect(
+      addBulkWithContext(q, [{ name: 'ok', data: {} }, null] as never),
+    ).rejects.toMatchObject(invalid);
+    await expect(addBulkWithContext(q, [5] as never)).rejects.toMatchObject(invalid);
+    for (const children of ['x', [null], [{ name: 'c', queueName: q.name, children: 3 }]]) {
+      await expect(
+        addFlowWithContext(flows, { name: 'p', queueName: q.name, children } as never),
+      ).rejects.toMatchObject(invalid);
+    }
+    expect(await q.count()).toBe(0);
+  });
+
+  it('verifyKeys that are not keys are INVALID_ARGUMENT when wrapping, not a refusal of every job', () => {
+    for (const verifyKeys of [[1], [''], [null], [{}]]) {
+      expect(() => withJobContext(async () => {}, { verifyKeys: verifyKeys as never })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+  });
+
+  it('processors that throw, return plain values or set keys leak nothing into 200 interleaved jobs', async () => {
+    const q = new Queue(queueName('leak'), { connection });
+    const mismatches: string[] = [];
+    const outcomes: string[] = [];
+    let finished!: () => void;
+    const allDone = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const total = 200;
+    const worker = new Worker(
+      q.name,
+      withJobContext((job: Job) => {
+        const id = job.data.id as number;
+        const check = () => {
+          if (tryGet(requestId) !== `r-${id}` || tryGet(tenant) !== undefined) {
+            mismatches.push(`${id}: ${tryGet(requestId)} ${tryGet(tenant)}`);
+          }
+        };
+        check();
+        if (id % 4 === 0) {
+          set(tenant, `leak-${id}`); // only this job's scope
+          throw new Error(`boom ${id}`);
+        }
+        if (id % 4 === 1) return `plain ${id}`; // not a promise
+        return (async () => {
+          await sleep(Math.random() * 5);
+          check();
+          set(tenant, `leak-${id}`);
+          if (id % 4 === 2) throw new Error(`late boom ${id}`);
+          return `async ${id}`;
+        })();
+      }),
+      { connection, concurrency: 20 },
+    );
+    const count = () => {
+      if (outcomes.length === total) finished();
+    };
+    worker.on('completed', (job, result) => {
+      outcomes.push(`${job.data.id} ${result}`);
+      count();
+    });
+    worker.on('failed', (job, error) => {
+      outcomes.push(`${job?.data.id} ${error.message}`);
+      count();
+    });
+    closers.push(async () => {
+      await worker.close();
+      await q.obliterate({ force: true });
+      await q.close();
+    });
+    await Promise.all(
+      Array.from({ length: total }, (_, id) =>
+        scope('request', async () => {
+          set(requestId, `r-${id}`);
+          await sleep(Math.random() * 10);
+          await addWithContext(q, 'work', { id });
+        }),
+      ),
+    );
+    await allDone;
+    expect(mismatches).toEqual([]);
+    const expected = Array.from({ length: total }, (_, id) =>
+      id % 4 === 0
+        ? `${id} boom ${id}`
+        : id % 4 === 1
+          ? `${id} plain ${id}`
+          : id % 4 === 2
+            ? `${id} late boom ${id}`
+            : `${id} async ${id}`,
+    );
+    expect(outcomes.sort()).toEqual(expected.sort());
   });
 });

@@ -142,16 +142,17 @@ describe('RedisContextStore against records planted in Redis', () => {
   });
 });
 
-describe('RedisContextStore with garbage pushed onto a history list', () => {
+describe('RedisContextStore with garbage written into history slots', () => {
   it('history() is DECODE_FAILED, while get, withShared and the history trim keep working', async () => {
     const id = fresh();
     await withShared(store, id, () => set(visits, 1));
-    await redis.rpush(`${keyOf(id)}:h`, 'garbage', Buffer.from([0xc1]));
+    // History slots are hash fields h<version mod historySize>: garbage where 5 and 6 will go.
+    await redis.hset(keyOf(id), 'h5', 'garbage', 'h6', Buffer.from([0xc1]));
     expect((await failure(store.history(id))).code).toBe('DECODE_FAILED');
     expect((await failure(store.rollback(id, 1))).code).toBe('DECODE_FAILED');
     for (let i = 2; i <= 12; i++) await withShared(store, id, () => set(visits, i));
     expect((await store.get(id))?.entries.get(visits)).toBe(12);
-    // The garbage was trimmed off with the oldest versions: history reads again.
+    // Versions 5 and 6 took those slots: history reads again.
     expect((await store.history(id)).map((r) => r.version)).toEqual([
       12, 11, 10, 9, 8, 7, 6, 5, 4, 3,
     ]);

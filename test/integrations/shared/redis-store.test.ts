@@ -106,7 +106,8 @@ describe('RedisContextStore', () => {
       [4, 4],
       [3, 3],
     ]);
-    expect(await redis.llen(`${keyOf(id)}:h`)).toBe(3);
+    // Bounded in Redis too: three history slots beside the version and the current record.
+    expect((await redis.hkeys(keyOf(id))).filter((field) => field.startsWith('h'))).toHaveLength(3);
     const rolled = await small.rollback(id, 3);
     expect([rolled.version, rolled.entries.get(visits)]).toEqual([6, 3]);
     expect(isDContextError(await small.rollback(id, 1).catch((e) => e), 'INVALID_ARGUMENT')).toBe(
@@ -114,14 +115,27 @@ describe('RedisContextStore', () => {
     );
   });
 
-  it('sets the ttl on the context and its history; delete removes both', async () => {
+  it('historySize and ttl of Infinity keep every version, forever', async () => {
+    const unbounded = new RedisContextStore({
+      redis,
+      prefix,
+      historySize: Infinity,
+      ttl: Infinity,
+    });
+    const id = fresh();
+    for (let i = 1; i <= 12; i++) await withShared(unbounded, id, () => set(visits, i));
+    const history = await unbounded.history(id);
+    expect(history.map((r) => r.version)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(await redis.pttl(keyOf(id))).toBe(-1);
+  });
+
+  it('sets the ttl on the context and its history; delete removes them', async () => {
     const expiring = new RedisContextStore({ redis, prefix, ttl: 60_000 });
     const id = fresh();
     await withShared(expiring, id, () => set(visits, 1));
     expect(await redis.pttl(keyOf(id))).toBeGreaterThan(50_000);
-    expect(await redis.pttl(`${keyOf(id)}:h`)).toBeGreaterThan(50_000);
     await expiring.delete(id);
-    expect(await redis.exists(keyOf(id), `${keyOf(id)}:h`)).toBe(0);
+    expect(await redis.exists(keyOf(id))).toBe(0);
     expect(await expiring.get(id)).toBeUndefined();
   });
 
@@ -199,6 +213,28 @@ describe('bad records in Redis get typed errors, and nothing is half-written', (
     expect(isDContextError(await store.get(id).catch((e) => e), 'DECODE_FAILED')).toBe(true);
     await plant(id, [1, 'other-id', 1, Date.now(), 'x', wire()]);
     expect((await store.get(id).catch((e) => e)).message).toContain('record of "other-id"');
+  });
+
+  it('a record read again unchanged is not decoded again, but a corrupt one fails every read', async () => {
+    const id = fresh();
+    await withShared(store, id, () => set(visits, 1));
+    const first = await store.get(id);
+    expect(await store.get(id)).toBe(first);
+    expect((await store.getMany([id]))[0]).toBe(first);
+    // Another writer leaves a bad value: the kept record is not served for the new bytes.
+    await plant(id, [1, id, 2, Date.now(), 'x', wire(['theme', 4, 42])], 2);
+    for (let i = 0; i < 2; i++) {
+      expect(isDContextError(await store.get(id).catch((e) => e), 'DECODE_FAILED')).toBe(true);
+    }
+    const uncached = new RedisContextStore({ redis, prefix, decodedRecords: 0 });
+    await uncached.delete(id);
+    await withShared(uncached, id, () => set(visits, 2));
+    const a = await uncached.get(id);
+    const b = await uncached.get(id);
+    expect(a).not.toBe(b);
+    expect([a?.version, b?.entries.get(visits)]).toEqual([1, 2]);
+    expect((await store.get(id))?.entries.get(visits)).toBe(2);
+    expect(() => new RedisContextStore({ redis, decodedRecords: -1 })).toThrow(/decodedRecords/);
   });
 
   it('entries of keys this process does not know, or of newer key versions, are kept through a commit', async () => {

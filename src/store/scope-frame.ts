@@ -1,0 +1,50 @@
+/**
+ * Frames built ahead of running code in them, for APIs that hand a store value to someone else
+ * to run (diagnostics_channel's `bindStore`), where `scope()` cannot wrap the call. Each is a
+ * child of the active frame (or of a snapshot), complete before it is returned: on bad input it
+ * throws and nothing is built.
+ */
+import { DContextError } from '../errors.js';
+import { runtime } from '../internal/runtime.js';
+import { currentRegistry, describeValue, requireDefinition } from '../registry/registry.js';
+import { childFrame, writeSlot } from './frame.js';
+import { type Frame, newFrame } from './frame-shape.js';
+import { appendToChain } from './scope-chain.js';
+import { frameOfSnapshot, type Snapshot } from './snapshot.js';
+
+/**
+ * A child frame of the active one (named `name` when given) holding `values`, keyed by key
+ * name (`undefined` unsets). Throws `NOT_REGISTERED`, `TYPE_MISMATCH`, `INVALID_ARGUMENT`.
+ */
+export function childFrameWith(
+  name: string | undefined,
+  values: Readonly<Record<string, unknown>> | null | undefined,
+): Frame {
+  const frame = childFrame(runtime.als.getStore() ?? runtime.syncCurrent, name);
+  if (values === null || values === undefined) return frame;
+  if (typeof values !== 'object' || Array.isArray(values)) {
+    throw new DContextError(
+      'INVALID_ARGUMENT',
+      `expected a plain object of values keyed by key name, or a Snapshot, got ${describeValue(values)}`,
+    );
+  }
+  currentRegistry();
+  for (const keyName of Object.keys(values)) {
+    writeSlot(frame, requireDefinition(keyName), values[keyName]);
+  }
+  return frame;
+}
+
+/** A frame holding `snapshot`'s context, as a child scope named `name` when given. */
+export function childFrameOfSnapshot(snapshot: Snapshot, name: string | undefined): Frame {
+  const frame = frameOfSnapshot(snapshot);
+  if (name === undefined) return frame;
+  return newFrame(
+    frame.values,
+    appendToChain(frame.chain, name),
+    frame.opaque,
+    false,
+    frame.foreign,
+    frame.variables,
+  );
+}
