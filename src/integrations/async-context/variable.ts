@@ -9,9 +9,9 @@ import { readVariable, runWithKeyValue, runWithVariable } from '../../store/vari
 /** Options of `new AsyncContext.Variable(options)`. */
 export interface VariableOptions<T> {
   /** A label for debugging (`variable.name`); the proposal's default is `''`. */
-  name?: string;
+  name?: string | undefined;
   /** What `get()` returns where `run` has not bound the variable. */
-  defaultValue?: T;
+  defaultValue?: T | undefined;
   /**
    * dcontext's extension: back the variable by a registered key (a `ContextKey` or its name), so
    * that its value is a typed key's value: serialized with the context, sent to workers, read by

@@ -143,7 +143,14 @@ function storeChannel(channel: unknown): BindableChannel {
       'bindChannel(channel, transform) needs a TracingChannel, a Channel or a tracing channel name',
     );
   }
-  const candidate = target as Partial<BindableChannel>;
+  const candidate = target as Partial<BindableChannel> & { subscribe?: unknown };
+  if (typeof candidate.subscribe !== 'function') {
+    // Not a channel at all (every runtime's Channel has subscribe): the caller's mistake.
+    throw new DContextError(
+      'INVALID_ARGUMENT',
+      'bindChannel(channel, transform) needs a TracingChannel, a Channel or a tracing channel name',
+    );
+  }
   if (typeof candidate.bindStore !== 'function' || typeof candidate.unbindStore !== 'function') {
     throw unsupported('diagnostics_channel Channel.bindStore');
   }
