@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { channel as plainChannel, tracingChannel } from 'node:diagnostics_channel';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { get, initialize, RegistryBuilder, scope, scopeChain, set } from '../../../src/index.js';
 import {
   bindChannel,
@@ -134,5 +134,23 @@ describe('channels, binding and unbinding', () => {
     });
     expect(await Promise.all(inFlight)).toEqual(inFlight.map(() => true));
     expect(after).toEqual([undefined, []]);
+  });
+});
+
+describe('two copies of dcontext in one process (the ESM and CommonJS builds)', () => {
+  it('refuses a second binding of the same channel from the other copy with CONFLICT', async () => {
+    const channel = freshChannel();
+    unbinds.push(bindChannel<Message>(channel, (message) => ({ operation: message.id })));
+    vi.resetModules();
+    const other = await import('../../../src/integrations/diagnostics-channel/bind-channel.js');
+    expect(other.bindChannel).not.toBe(bindChannel);
+    let code: unknown;
+    try {
+      unbinds.push(other.bindChannel<Message>(channel, () => undefined));
+    } catch (error) {
+      code = (error as { code?: unknown }).code;
+    }
+    expect(code).toBe('CONFLICT');
+    expect(channel.traceSync(() => get(operation), { id: 'first-binding' })).toBe('first-binding');
   });
 });
