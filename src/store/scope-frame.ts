@@ -22,10 +22,14 @@ export function childFrameWith(
 ): Frame {
   const frame = childFrame(runtime.als.getStore() ?? runtime.syncCurrent, name);
   if (values === null || values === undefined) return frame;
-  if (typeof values !== 'object' || Array.isArray(values)) {
+  if (!isPlainObject(values)) {
     throw new DContextError(
       'INVALID_ARGUMENT',
-      `expected a plain object of values keyed by key name, or a Snapshot, got ${describeValue(values)}`,
+      `expected a plain object of values keyed by key name, or a Snapshot, got ${describeValue(values)}${
+        typeof (values as { then?: unknown } | null)?.then === 'function'
+          ? ' (a promise: the transform must return its values synchronously, not be async)'
+          : ''
+      }`,
     );
   }
   currentRegistry();
@@ -33,6 +37,16 @@ export function childFrameWith(
     writeSlot(frame, requireDefinition(keyName), values[keyName]);
   }
   return frame;
+}
+
+/**
+ * An object literal or `Object.create(null)`: the only shapes whose own keys are the values. A
+ * promise (an async transform), a Map or a class instance would otherwise set nothing, silently.
+ */
+function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null;
 }
 
 /** A frame holding `snapshot`'s context, as a child scope named `name` when given. */

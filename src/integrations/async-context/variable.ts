@@ -9,9 +9,9 @@ import { readVariable, runWithKeyValue, runWithVariable } from '../../store/vari
 /** Options of `new AsyncContext.Variable(options)`. */
 export interface VariableOptions<T> {
   /** A label for debugging (`variable.name`); the proposal's default is `''`. */
-  name?: string;
+  name?: string | undefined;
   /** What `get()` returns where `run` has not bound the variable. */
-  defaultValue?: T;
+  defaultValue?: T | undefined;
   /**
    * dcontext's extension: back the variable by a registered key (a `ContextKey` or its name), so
    * that its value is a typed key's value: serialized with the context, sent to workers, read by
@@ -60,15 +60,16 @@ export class Variable<T> {
         'AsyncContext.Variable: `key` must be a ContextKey or a registered key name',
       );
     }
-    if (key !== undefined && 'defaultValue' in options) {
+    if (key !== undefined && options.defaultValue !== undefined) {
       throw new DContextError(
         'INVALID_ARGUMENT',
         "AsyncContext.Variable: a variable backed by a key takes the key's own default; drop `defaultValue` or register the key with `default`",
         keyName(key),
       );
     }
-    // `String(name)` as the proposal does; a key-backed variable is named after its key.
-    this.#name = 'name' in options ? String(options.name) : key === undefined ? '' : keyName(key);
+    // `String(name)` unless undefined, as the proposal does; a key-backed variable is named after its key.
+    const name: unknown = options.name;
+    this.#name = name !== undefined ? String(name) : key === undefined ? '' : keyName(key);
     this.#defaultValue = options.defaultValue;
     this.#key = key;
   }

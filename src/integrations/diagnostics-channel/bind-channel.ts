@@ -40,9 +40,12 @@ interface TracingChannelLike {
   readonly start: BindableChannel;
 }
 
-// Channels this copy of dcontext has bound, so a second binding is refused rather than replacing
-// the first one's transform (diagnostics_channel keeps one transform per store).
-const bound = new WeakSet<object>();
+// Channels bound to dcontext's store, so a second binding is refused rather than replacing the
+// first one's transform (diagnostics_channel keeps one transform per store). Process-wide, like
+// the store itself: the ESM and CommonJS builds loaded side by side bind the same store.
+const BOUND = Symbol.for('dcontext.diagnostics-channel.bound');
+const bound: WeakSet<object> = ((globalThis as { [BOUND]?: WeakSet<object> })[BOUND] ??=
+  new WeakSet<object>());
 
 /**
  * Runs every operation published on `channel` in a new child scope of the caller's, named
@@ -143,7 +146,14 @@ function storeChannel(channel: unknown): BindableChannel {
       'bindChannel(channel, transform) needs a TracingChannel, a Channel or a tracing channel name',
     );
   }
-  const candidate = target as Partial<BindableChannel>;
+  const candidate = target as Partial<BindableChannel> & { subscribe?: unknown };
+  if (typeof candidate.subscribe !== 'function') {
+    // Not a channel at all (every runtime's Channel has subscribe): the caller's mistake.
+    throw new DContextError(
+      'INVALID_ARGUMENT',
+      'bindChannel(channel, transform) needs a TracingChannel, a Channel or a tracing channel name',
+    );
+  }
   if (typeof candidate.bindStore !== 'function' || typeof candidate.unbindStore !== 'function') {
     throw unsupported('diagnostics_channel Channel.bindStore');
   }
