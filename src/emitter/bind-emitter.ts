@@ -1,4 +1,4 @@
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { DContextError } from '../errors.js';
 import { describeValue } from '../registry/registry.js';
 import { bindListener, type Listener } from './bind-listener.js';
@@ -17,7 +17,58 @@ type AddMethod = ((this: EventEmitter, event: EventName, listener: Listener) => 
   [BOUND]?: true;
 };
 type AddName = 'on' | 'addListener' | 'prependListener' | 'once' | 'prependOnceListener';
-type Patchable = EventEmitter & Record<AddName, AddMethod>;
+type RemoveName = 'removeListener' | 'off';
+type RemoveAll = (this: EventEmitter, event?: EventName) => EventEmitter;
+
+/**
+ * Per event, each original listener's wrappers still attached, in the order they were added.
+ * Kept only for an emitter whose removal is not Node's own (see `bindEmitter`).
+ */
+type Wrappers = Map<EventName, Map<Listener, Listener[]>>;
+
+/** Where an emitter keeps its {@link Wrappers}. Global, as {@link BOUND}. */
+const WRAPPERS = Symbol.for('dcontext.boundEmitterWrappers');
+
+type Patchable = EventEmitter &
+  Record<AddName | RemoveName, AddMethod> & {
+    removeAllListeners: RemoveAll;
+    [WRAPPERS]?: Wrappers;
+  };
+
+const NODE_REMOVE = EventEmitter.prototype.removeListener as AddMethod;
+const NODE_OFF = EventEmitter.prototype.off as AddMethod;
+const NODE_REMOVE_ALL = EventEmitter.prototype.removeAllListeners as RemoveAll;
+
+function remember(
+  wrappers: Wrappers,
+  event: EventName,
+  listener: Listener,
+  wrapper: Listener,
+): void {
+  let byListener = wrappers.get(event);
+  if (byListener === undefined) wrappers.set(event, (byListener = new Map()));
+  const list = byListener.get(listener);
+  if (list === undefined) byListener.set(listener, [wrapper]);
+  else list.push(wrapper);
+}
+
+/** Forgets `wrapper` of `listener` (the last one added when not given); returns it. */
+function forget(
+  wrappers: Wrappers,
+  event: EventName,
+  listener: Listener,
+  wrapper?: Listener,
+): Listener | undefined {
+  const byListener = wrappers.get(event);
+  const list = byListener?.get(listener);
+  if (byListener === undefined || list === undefined) return undefined;
+  const at = wrapper === undefined ? list.length - 1 : list.lastIndexOf(wrapper);
+  if (at === -1) return undefined;
+  const [found] = list.splice(at, 1);
+  if (list.length === 0) byListener.delete(listener);
+  if (byListener.size === 0) wrappers.delete(event);
+  return found;
+}
 
 /**
  * The wrappers made so far, by the method they wrap (the same few for every request, socket or
@@ -25,17 +76,18 @@ type Patchable = EventEmitter & Record<AddName, AddMethod>;
  */
 const addWrappers = new WeakMap<AddMethod, AddMethod>();
 const onceWrappers = new WeakMap<AddMethod, AddMethod>();
+const removeWrappers = new WeakMap<AddMethod, AddMethod>();
 
 function addWrapper(method: AddMethod): AddMethod {
   let wrapper = addWrappers.get(method);
   if (wrapper === undefined) {
     wrapper = function (this: EventEmitter, event, listener) {
       // A non-function is left to the emitter's own check (Node's ERR_INVALID_ARG_TYPE).
-      return method.call(
-        this,
-        event,
-        typeof listener === 'function' ? bindListener(listener) : listener,
-      );
+      if (typeof listener !== 'function') return method.call(this, event, listener);
+      const bound = bindListener(listener);
+      const wrappers = (this as Patchable)[WRAPPERS];
+      if (wrappers !== undefined) remember(wrappers, event, listener, bound);
+      return method.call(this, event, bound);
     };
     wrapper[BOUND] = true;
     addWrappers.set(method, wrapper);
@@ -47,12 +99,31 @@ function onceWrapper(method: AddMethod): AddMethod {
   let wrapper = onceWrappers.get(method);
   if (wrapper === undefined) {
     wrapper = function (this: EventEmitter, event, listener) {
-      const wrapped =
-        typeof listener === 'function' ? onceListener(this, event, listener) : listener;
+      if (typeof listener !== 'function') return method.call(this, event, listener);
+      const wrapped = onceListener(this, event, listener);
+      const wrappers = (this as Patchable)[WRAPPERS];
+      if (wrappers !== undefined) remember(wrappers, event, listener, wrapped);
       return method.call(this, event, wrapped);
     };
     wrapper[BOUND] = true;
     onceWrappers.set(method, wrapper);
+  }
+  return wrapper;
+}
+
+function removeWrapper(method: AddMethod): AddMethod {
+  let wrapper = removeWrappers.get(method);
+  if (wrapper === undefined) {
+    wrapper = function (this: EventEmitter, event, listener) {
+      const wrappers = (this as Patchable)[WRAPPERS];
+      const found =
+        wrappers === undefined || typeof listener !== 'function'
+          ? undefined
+          : forget(wrappers, event, listener);
+      return method.call(this, event, found ?? listener);
+    };
+    wrapper[BOUND] = true;
+    removeWrappers.set(method, wrapper);
   }
   return wrapper;
 }
@@ -64,7 +135,8 @@ function onceWrapper(method: AddMethod): AddMethod {
  * in the context of the socket that delivered the last chunk. Listeners added before the call
  * are left as they are. Calling it twice is a no-op. Returns `emitter`.
  *
- * `off`, `removeListener`, `listeners` and `'newListener'` keep seeing the original listeners.
+ * `off`, `removeListener`, `listeners` and `'newListener'` keep seeing the original listeners,
+ * also on an emitter a context manager (OpenTelemetry's, `DContextManager`) bound first.
  *
  * @example
  * bindEmitter(req).on('end', () => log(get(requestId)));
@@ -92,6 +164,25 @@ export function bindEmitter<E extends EventEmitter>(emitter: E): E {
   // listener one level deeper and break `off(event, original)`.
   target.once = onceWrapper(on);
   target.prependOnceListener = onceWrapper(prepend);
+  // Node's own removal finds our wrappers by their `listener` property. A removal that is not
+  // Node's — a context manager that bound the emitter first (DContextManager, OpenTelemetry's
+  // AsyncLocalStorageContextManager) and wraps our wrappers again, keeping its own record of
+  // what it was given — must be handed our wrapper, not the original: only then do we keep a
+  // record of them, for this emitter.
+  const removeListener = target.removeListener;
+  const off = target.off;
+  const removeAll = target.removeAllListeners;
+  if (removeListener !== NODE_REMOVE || off !== NODE_OFF || removeAll !== NODE_REMOVE_ALL) {
+    const wrappers: Wrappers = new Map();
+    target[WRAPPERS] = wrappers;
+    target.removeListener = removeWrapper(removeListener);
+    target.off = removeWrapper(off);
+    target.removeAllListeners = function (this: EventEmitter, ...args: [EventName?]) {
+      if (args.length === 0) wrappers.clear();
+      else wrappers.delete(args[0] as EventName);
+      return removeAll.apply(this, args);
+    };
+  }
   return emitter;
 }
 
@@ -101,6 +192,8 @@ function onceListener(emitter: EventEmitter, event: EventName, listener: Listene
   const wrapper = function (this: unknown, ...args: unknown[]): unknown {
     if (fired) return undefined;
     fired = true;
+    const wrappers = (emitter as Patchable)[WRAPPERS];
+    if (wrappers !== undefined) forget(wrappers, event, listener, wrapper);
     emitter.removeListener(event, wrapper);
     return bound.apply(this, args);
   };

@@ -46,6 +46,40 @@ function singleHeader(req: IncomingMessage, name: string): string | undefined {
   return value;
 }
 
+/**
+ * A mapped plain header: sent once, as a string; an empty value is no value (absent). Node joins
+ * the lines of a header sent twice with ', ' into a value no sender sent: a value holding ', '
+ * (and only such a value: the check costs nothing otherwise) is looked up in the raw header lines
+ * to tell two lines from one line holding a comma.
+ */
+function plainHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = singleHeader(req, name);
+  if (value === undefined || value === '') return undefined;
+  if (value.includes(', ') && sentTwice(req, name)) {
+    throw invalidInput(`the '${name}' header was sent more than once; send it once`);
+  }
+  return value;
+}
+
+/** Whether `name` (lower case) is on more than one of the request's raw header lines. */
+function sentTwice(req: IncomingMessage, name: string): boolean {
+  const raw: unknown = req.rawHeaders;
+  if (!Array.isArray(raw)) return false;
+  let lines = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const line: unknown = raw[i];
+    if (
+      typeof line === 'string' &&
+      line.length === name.length &&
+      line.toLowerCase() === name &&
+      ++lines > 1
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function readInbound(ingress: Ingress, req: IncomingMessage): Inbound {
   let snapshot: Snapshot | undefined;
   let notAccepted: DContextError[] | undefined;
@@ -62,7 +96,7 @@ function readInbound(ingress: Ingress, req: IncomingMessage): Inbound {
   let plain: (string | undefined)[] | undefined;
   const headers = ingress.headers;
   for (let i = 0; i < headers.length; i++) {
-    const value = singleHeader(req, headers[i]![0]);
+    const value = plainHeader(req, headers[i]![0]);
     if (value !== undefined) (plain ??= new Array<string | undefined>(headers.length))[i] = value;
   }
   let requestId: string | undefined;

@@ -80,7 +80,8 @@ function expected(headers: Headers): { valid: boolean; user?: string } {
   const rid = headers['x-request-id'];
   if (rid !== undefined && !REQUEST_ID.test(rid)) return { valid: false };
   const t = headers['x-tenant'];
-  if (t !== undefined && !TENANT.test(t)) return { valid: false };
+  // An empty plain header is no value (absent), not an invalid one.
+  if (t !== undefined && t !== '' && !TENANT.test(t)) return { valid: false };
   return userValue === undefined ? { valid: true } : { valid: true, user: userValue };
 }
 
@@ -91,7 +92,7 @@ function check(headers: Headers, reject: boolean, outcome: Outcome): void {
       ran: true,
       status: 200,
       rid: headers['x-request-id'] ?? GENERATED,
-      tenant: headers['x-tenant'],
+      tenant: headers['x-tenant'] || undefined,
       user: expectedUser,
     });
   } else if (reject) {

@@ -319,28 +319,53 @@ describe('a value encodeURIComponent refuses (a lone surrogate)', () => {
 });
 
 describe("dcontext's own bindEmitter over an emitter a context manager bound first", () => {
-  // KNOWN BUG in src/emitter/bind-emitter.ts (owned by another helper, not edited here): the
-  // core's bindEmitter patches the add methods only, and relies on `listener` for removal; a
-  // manager that bound the emitter first wraps the core's wrapper again (DContextManager,
-  // AsyncLocalStorageContextManager), so removeListener(original) finds nothing and the listener
-  // leaks and keeps firing. Fix: bindEmitter patches removeListener/off/removeAllListeners to
-  // remove its own wrapper of the original (as src/integrations/otel/bind.ts does). These tests
-  // are `it.fails` so CI stays green; when they pass unexpectedly, make them `it`.
-  it.fails.each([
+  // A manager that bound the emitter first wraps the core's wrapper again and keeps its own
+  // record of what it was given; bindEmitter then hands it its wrapper, not the original.
+  const firsts: [string, () => EventEmitter][] = [
     ['DContextManager', () => manager.bind(ROOT_CONTEXT, new EventEmitter())],
     [
       'AsyncLocalStorageContextManager',
       () => new AsyncLocalStorageContextManager().bind(ROOT_CONTEXT, new EventEmitter()),
     ],
-  ])('bound first by %s: removeListener and off take the original listener', (_name, first) => {
-    const ee = bindEmitter(first());
-    const listener = () => {};
-    ee.on('a', listener);
-    ee.removeListener('a', listener);
-    ee.once('b', listener);
-    ee.off('b', listener);
-    expect([ee.listenerCount('a'), ee.listenerCount('b')]).toEqual([0, 0]);
-  });
+  ];
+  it.each(firsts)(
+    'bound first by %s: removeListener and off take the original listener',
+    (_name, first) => {
+      const ee = bindEmitter(first());
+      const listener = () => {};
+      ee.on('a', listener);
+      ee.removeListener('a', listener);
+      ee.once('b', listener);
+      ee.off('b', listener);
+      expect([ee.listenerCount('a'), ee.listenerCount('b')]).toEqual([0, 0]);
+    },
+  );
+
+  it.each(firsts)(
+    'bound first by %s: a listener added twice is removed one at a time, a once fires once',
+    (_name, first) => {
+      const ee = bindEmitter(first());
+      let calls = 0;
+      const listener = () => calls++;
+      ee.on('a', listener);
+      ee.on('a', listener);
+      ee.removeListener('a', listener);
+      ee.emit('a');
+      expect([calls, ee.listenerCount('a')]).toEqual([1, 1]);
+      ee.once('b', listener);
+      ee.emit('b');
+      ee.emit('b');
+      expect([calls, ee.listenerCount('b')]).toEqual([2, 0]);
+      ee.on('c', listener);
+      ee.removeAllListeners('c');
+      ee.on('c', listener);
+      ee.off('c', listener);
+      ee.removeAllListeners();
+      ee.on('a', listener);
+      ee.off('a', listener);
+      expect([ee.listenerCount('a'), ee.listenerCount('c')]).toEqual([0, 0]);
+    },
+  );
 });
 
 describe('verifyKeys: only signed context is taken', () => {
