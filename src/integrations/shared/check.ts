@@ -1,28 +1,11 @@
 /** Argument checks of `dcontext/shared`: `INVALID_ARGUMENT`, saying the fix. */
 import { hostname } from 'node:os';
-import { DContextError, Snapshot } from '../../index.js';
+import { Snapshot } from '../../index.js';
+// One set of option checks for every integration (plain checks, no peer imports).
+import { describe, invalid, optionsObject } from '../http/check.js';
 import type { SharedWrite } from './types.js';
 
-/** An `INVALID_ARGUMENT` error with `message`. */
-export function invalid(message: string): DContextError {
-  return new DContextError('INVALID_ARGUMENT', message);
-}
-
-/** A short description of a value for messages. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
-}
-
-/** The options object, or `{}` for null/undefined. */
-export function optionsObject<T extends object>(options: unknown, door: string): Partial<T> {
-  if (options === undefined || options === null) return {};
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw invalid(`${door} options must be an object (got ${describe(options)})`);
-  }
-  return options as Partial<T>;
-}
+export { describe, invalid, optionsObject };
 
 /** Longest id accepted: ids become Redis key names and pub/sub messages. */
 const MAX_ID_LENGTH = 512;
