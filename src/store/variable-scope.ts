@@ -11,11 +11,27 @@ import { requireDefinition } from '../registry/registry.js';
 import { childFrame, writeSlot } from './frame.js';
 import type { Frame } from './frame-shape.js';
 import { newFrame } from './frame-shape.js';
+import {
+  isEnabled,
+  probeResourceStore,
+  type ResourceStore,
+  type ResourceWithStores,
+} from './resource-store.js';
 import { captureFrame, frameOfSnapshot, type Snapshot } from './snapshot.js';
 import { bindVariable, lookupVariable } from './variable-map.js';
 
 // Read once: the ALS instance never changes for the life of the process.
 const als = runtime.als;
+
+// Where Node 20 and 22 keep the active frame (see resource-store.ts): probed on the first entry,
+// so that importing dcontext/async-context enables nothing; null where `als.run` must do it.
+let resourceStore: ResourceStore | null | undefined;
+
+/** The resource store when entries can be made directly (checked on each entry), else null. */
+function directStore(): ResourceStore | null {
+  if (resourceStore === undefined) resourceStore = probeResourceStore(als, runtime.root);
+  return resourceStore !== null && isEnabled(als) ? resourceStore : null;
+}
 
 /** Calls `fn(...args)` in a child frame of the active one with `variable` bound to `value`. */
 export function runWithVariable<A extends unknown[], R>(
@@ -24,9 +40,21 @@ export function runWithVariable<A extends unknown[], R>(
   fn: (...args: A) => R,
   args: A,
 ): R {
-  const parent: Frame = als.getStore() ?? runtime.syncCurrent;
+  const store = directStore();
+  if (store !== null) {
+    // One resource lookup serves both the parent read and the entry.
+    const resource = store.current();
+    const previous = resource[store.key];
+    const frame = boundChild(previous ?? runtime.syncCurrent, variable, value);
+    return callEntered(resource, store.key, previous, frame, fn, args);
+  }
+  return runIn(boundChild(als.getStore() ?? runtime.syncCurrent, variable, value), fn, args);
+}
+
+/** A child frame of `parent` with `variable` bound to `value`. */
+function boundChild(parent: Frame, variable: object, value: unknown): Frame {
   parent.owned = false; // the values array gets a second reference
-  const frame = newFrame(
+  return newFrame(
     parent.values,
     parent.chain,
     parent.opaque,
@@ -34,7 +62,26 @@ export function runWithVariable<A extends unknown[], R>(
     parent.foreign,
     bindVariable(parent.variables, variable, value),
   );
-  return runIn(frame, fn, args);
+}
+
+/**
+ * What Node 20's `als.run(frame, fn, ...args)` does once the active store is known not to be
+ * `frame` (see resource-store.ts), with `this` undefined as the proposal specifies.
+ */
+function callEntered<A extends unknown[], R>(
+  resource: ResourceWithStores,
+  key: symbol,
+  previous: Frame | undefined,
+  frame: Frame,
+  fn: (...args: A) => R,
+  args: A,
+): R {
+  resource[key] = frame;
+  try {
+    return args.length === 0 ? (fn as () => R)() : (Reflect.apply(fn, undefined, args) as R);
+  } finally {
+    resource[key] = previous;
+  }
 }
 
 /**
@@ -62,14 +109,22 @@ export function runWithKeyValue<A extends unknown[], R>(
   args: A,
 ): R {
   const definition = requireDefinition(key);
+  const store = directStore();
+  if (store !== null) {
+    const resource = store.current();
+    const previous = resource[store.key];
+    const frame = childFrame(previous ?? runtime.syncCurrent, undefined);
+    writeSlot(frame, definition, value);
+    return callEntered(resource, store.key, previous, frame, fn, args);
+  }
   const frame = childFrame(als.getStore() ?? runtime.syncCurrent, undefined);
   writeSlot(frame, definition, value);
   return runIn(frame, fn, args);
 }
 
-/** The value bound to `variable` in the active frame, or `UNBOUND` (see variable-map.ts). */
-export function readVariable(variable: object): unknown {
-  return lookupVariable((als.getStore() ?? runtime.syncCurrent).variables, variable);
+/** The value bound to `variable` in the active frame, or `unbound` when it has none. */
+export function readVariable(variable: object, unbound: unknown): unknown {
+  return lookupVariable((als.getStore() ?? runtime.syncCurrent).variables, variable, unbound);
 }
 
 /** The active context (typed keys, scope chain and variables), captured in O(1). */
@@ -83,7 +138,11 @@ export function runInSnapshot<A extends unknown[], R>(
   fn: (...args: A) => R,
   args: A,
 ): R {
-  return runIn(frameOfSnapshot(snapshot), fn, args);
+  const frame = frameOfSnapshot(snapshot);
+  const store = directStore();
+  if (store === null) return runIn(frame, fn, args);
+  const resource = store.current();
+  return callEntered(resource, store.key, resource[store.key], frame, fn, args);
 }
 
 /** Calls `fn` with `thisArg` and `args` in a new frame holding `snapshot`. */

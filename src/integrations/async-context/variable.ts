@@ -3,7 +3,6 @@
 import { DContextError } from '../../errors.js';
 import type { KeyRef } from '../../registry/context-key.js';
 import { readActive } from '../../store/frame.js';
-import { UNBOUND } from '../../store/variable-map.js';
 import { readVariable, runWithKeyValue, runWithVariable } from '../../store/variable-scope.js';
 
 /** Options of `new AsyncContext.Variable(options)`. */
@@ -101,8 +100,7 @@ export class Variable<T> {
   get(): T | undefined {
     const key = this.#key;
     if (key !== undefined) return readActive(key) as T | undefined;
-    const value = readVariable(this);
-    return value === UNBOUND ? this.#defaultValue : (value as T);
+    return readVariable(this, this.#defaultValue) as T | undefined;
   }
 
   toString(): string {
