@@ -8,6 +8,7 @@ import {
   scopeFunction,
   scopeName,
 } from '../store/scope-arguments.js';
+import { childFrameOfSnapshot } from '../store/scope-frame.js';
 import { frameOfSnapshot, type Snapshot } from '../store/snapshot.js';
 import { ContextStore } from '../store/store.js';
 
@@ -64,5 +65,5 @@ export class AsyncStore extends ContextStore {
  */
 export function runInSnapshotScope<R>(snapshot: Snapshot, name: string, fn: () => R): R {
   currentRegistry();
-  return als.run(childFrame(frameOfSnapshot(snapshot), name), fn);
+  return als.run(childFrameOfSnapshot(snapshot, name), fn);
 }

@@ -5,8 +5,8 @@
  * it. Not part of the public `dcontext` surface.
  */
 import { type ForeignBridge, runtime } from '../internal/runtime.js';
-import { foreignChildFrame, frameFrom } from './frame.js';
-import { CHAIN, OPAQUE, type Snapshot, VALUES, VARIABLES } from './snapshot.js';
+import { unnamedChildFrame } from './frame.js';
+import { frameOfSnapshotWith, type Snapshot } from './snapshot.js';
 
 // Read once: the ALS instance never changes for the life of the process.
 const als = runtime.als;
@@ -26,7 +26,8 @@ export function runWithForeign<A extends unknown[], R>(
   thisArg: unknown,
   args: A,
 ): R {
-  const frame = foreignChildFrame(als.getStore() ?? runtime.root, foreign);
+  const parent = als.getStore() ?? runtime.root;
+  const frame = unnamedChildFrame(parent, foreign, parent.variables);
   return als.run(frame, () => fn.apply(thisArg, args));
 }
 
@@ -41,13 +42,7 @@ export function runInSnapshotWithForeign<A extends unknown[], R>(
   thisArg: unknown,
   args: A,
 ): R {
-  const frame = frameFrom(
-    snapshot[VALUES],
-    snapshot[CHAIN],
-    snapshot[OPAQUE],
-    foreign,
-    snapshot[VARIABLES],
-  );
+  const frame = frameOfSnapshotWith(snapshot, foreign);
   return als.run(frame, () => fn.apply(thisArg, args));
 }
 

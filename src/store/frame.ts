@@ -35,10 +35,17 @@ export function childFrame(parent: Frame, name: string | undefined): Frame {
   return newFrame(parent.values, chain, parent.opaque, false, parent.foreign, parent.variables);
 }
 
-/** A new unnamed child frame of `parent` that carries `foreign` instead of the parent's. */
-export function foreignChildFrame(parent: Frame, foreign: unknown): Frame {
+/**
+ * A new unnamed child frame of `parent` carrying `foreign` and `variables` in place of the
+ * parent's (dcontext/otel's `with`, an AsyncContext variable's `run`).
+ */
+export function unnamedChildFrame(
+  parent: Frame,
+  foreign: unknown,
+  variables: VariableNode | null,
+): Frame {
   parent.owned = false; // the array now has two references
-  return newFrame(parent.values, parent.chain, parent.opaque, false, foreign, parent.variables);
+  return newFrame(parent.values, parent.chain, parent.opaque, false, foreign, variables);
 }
 
 /** A new frame over captured state (a snapshot), sized to the current registry. */

@@ -8,8 +8,7 @@ import { DContextError } from '../errors.js';
 import { runtime } from '../internal/runtime.js';
 import { currentRegistry, describeValue, requireDefinition } from '../registry/registry.js';
 import { childFrame, writeSlot } from './frame.js';
-import { type Frame, newFrame } from './frame-shape.js';
-import { appendToChain } from './scope-chain.js';
+import type { Frame } from './frame-shape.js';
 import { frameOfSnapshot, type Snapshot } from './snapshot.js';
 
 /**
@@ -52,13 +51,5 @@ function isPlainObject(value: unknown): value is Readonly<Record<string, unknown
 /** A frame holding `snapshot`'s context, as a child scope named `name` when given. */
 export function childFrameOfSnapshot(snapshot: Snapshot, name: string | undefined): Frame {
   const frame = frameOfSnapshot(snapshot);
-  if (name === undefined) return frame;
-  return newFrame(
-    frame.values,
-    appendToChain(frame.chain, name),
-    frame.opaque,
-    false,
-    frame.foreign,
-    frame.variables,
-  );
+  return name === undefined ? frame : childFrame(frame, name);
 }

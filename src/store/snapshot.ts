@@ -144,8 +144,14 @@ export function captureFrame(frame: Frame): Snapshot {
  */
 export function frameOfSnapshot(snapshot: Snapshot): Frame {
   const captured = snapshot[FOREIGN];
-  const foreign =
-    captured !== undefined ? captured : (runtime.als.getStore() ?? runtime.root).foreign;
+  return frameOfSnapshotWith(
+    snapshot,
+    captured !== undefined ? captured : (runtime.als.getStore() ?? runtime.root).foreign,
+  );
+}
+
+/** A new frame holding `snapshot`'s values, chain and variables, carrying `foreign`. */
+export function frameOfSnapshotWith(snapshot: Snapshot, foreign: unknown): Frame {
   return frameFrom(
     snapshot[VALUES],
     snapshot[CHAIN],

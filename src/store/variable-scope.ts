@@ -8,9 +8,8 @@
 import { runtime } from '../internal/runtime.js';
 import type { KeyRef } from '../registry/context-key.js';
 import { requireDefinition } from '../registry/registry.js';
-import { childFrame, writeSlot } from './frame.js';
+import { childFrame, unnamedChildFrame, writeSlot } from './frame.js';
 import type { Frame } from './frame-shape.js';
-import { newFrame } from './frame-shape.js';
 import {
   isEnabled,
   probeResourceStore,
@@ -53,15 +52,7 @@ export function runWithVariable<A extends unknown[], R>(
 
 /** A child frame of `parent` with `variable` bound to `value`. */
 function boundChild(parent: Frame, variable: object, value: unknown): Frame {
-  parent.owned = false; // the values array gets a second reference
-  return newFrame(
-    parent.values,
-    parent.chain,
-    parent.opaque,
-    false,
-    parent.foreign,
-    bindVariable(parent.variables, variable, value),
-  );
+  return unnamedChildFrame(parent, parent.foreign, bindVariable(parent.variables, variable, value));
 }
 
 /**
