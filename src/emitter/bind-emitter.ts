@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { DContextError } from '../errors.js';
 import { describeValue } from '../registry/registry.js';
 import { bindListener, type Listener } from './bind-listener.js';
+import { forget, remember, type Wrappers } from './listener-wrappers.js';
 
 /**
  * Marks the add methods `bindEmitter` installs. Global (`Symbol.for`): the ESM and CommonJS
@@ -20,12 +21,6 @@ type AddName = 'on' | 'addListener' | 'prependListener' | 'once' | 'prependOnceL
 type RemoveName = 'removeListener' | 'off';
 type RemoveAll = (this: EventEmitter, event?: EventName) => EventEmitter;
 
-/**
- * Per event, each original listener's wrappers still attached, in the order they were added.
- * Kept only for an emitter whose removal is not Node's own (see `bindEmitter`).
- */
-type Wrappers = Map<EventName, Map<Listener, Listener[]>>;
-
 /** Where an emitter keeps its {@link Wrappers}. Global, as {@link BOUND}. */
 const WRAPPERS = Symbol.for('dcontext.boundEmitterWrappers');
 
@@ -38,37 +33,6 @@ type Patchable = EventEmitter &
 const NODE_REMOVE = EventEmitter.prototype.removeListener as AddMethod;
 const NODE_OFF = EventEmitter.prototype.off as AddMethod;
 const NODE_REMOVE_ALL = EventEmitter.prototype.removeAllListeners as RemoveAll;
-
-function remember(
-  wrappers: Wrappers,
-  event: EventName,
-  listener: Listener,
-  wrapper: Listener,
-): void {
-  let byListener = wrappers.get(event);
-  if (byListener === undefined) wrappers.set(event, (byListener = new Map()));
-  const list = byListener.get(listener);
-  if (list === undefined) byListener.set(listener, [wrapper]);
-  else list.push(wrapper);
-}
-
-/** Forgets `wrapper` of `listener` (the last one added when not given); returns it. */
-function forget(
-  wrappers: Wrappers,
-  event: EventName,
-  listener: Listener,
-  wrapper?: Listener,
-): Listener | undefined {
-  const byListener = wrappers.get(event);
-  const list = byListener?.get(listener);
-  if (byListener === undefined || list === undefined) return undefined;
-  const at = wrapper === undefined ? list.length - 1 : list.lastIndexOf(wrapper);
-  if (at === -1) return undefined;
-  const [found] = list.splice(at, 1);
-  if (list.length === 0) byListener.delete(listener);
-  if (byListener.size === 0) wrappers.delete(event);
-  return found;
-}
 
 /**
  * The wrappers made so far, by the method they wrap (the same few for every request, socket or

@@ -6,6 +6,11 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Context } from '@opentelemetry/api';
+import {
+  forget as forgetWrapper,
+  remember as rememberWrapper,
+  type Wrappers,
+} from '../../emitter/listener-wrappers.js';
 
 /** Runs `fn` in `context`: the manager's `with`. */
 export type RunIn = (
@@ -62,32 +67,13 @@ function bindEmitter<E extends EventEmitter>(
   bound.add(emitter);
   const target = emitter as unknown as Record<AddName, AddMethod> &
     Record<RemoveName, AddMethod> & { removeAllListeners: RemoveAll };
-  // Per event, each original listener's wrappers still attached, in the order they were added.
-  const wrappers = new Map<EventName, Map<Listener, Listener[]>>();
+  const wrappers: Wrappers = new Map();
   const remember = (event: EventName, listener: Listener, wrapper: Listener): Listener => {
-    let byListener = wrappers.get(event);
-    if (byListener === undefined) wrappers.set(event, (byListener = new Map()));
-    const list = byListener.get(listener);
-    if (list === undefined) byListener.set(listener, [wrapper]);
-    else list.push(wrapper);
+    rememberWrapper(wrappers, event, listener, wrapper);
     return Object.defineProperty(wrapper, 'listener', { value: listener });
   };
-  /** Forgets `wrapper` of `listener` (the last one added when not given); returns it. */
-  const forget = (
-    event: EventName,
-    listener: Listener,
-    wrapper?: Listener,
-  ): Listener | undefined => {
-    const byListener = wrappers.get(event);
-    const list = byListener?.get(listener);
-    if (byListener === undefined || list === undefined) return undefined;
-    const at = wrapper === undefined ? list.length - 1 : list.lastIndexOf(wrapper);
-    if (at === -1) return undefined;
-    const [found] = list.splice(at, 1);
-    if (list.length === 0) byListener.delete(listener);
-    if (byListener.size === 0) wrappers.delete(event);
-    return found;
-  };
+  const forget = (event: EventName, listener: Listener, wrapper?: Listener) =>
+    forgetWrapper(wrappers, event, listener, wrapper);
   const add = (method: AddMethod): AddMethod =>
     function (this: EventEmitter, event, listener) {
       // A non-function is left to the emitter's own check (Node's ERR_INVALID_ARG_TYPE).
