@@ -1,11 +1,20 @@
 /**
  * Question: what does dcontext/bullmq add per job, next to plain BullMQ with the same data?
  *
- * - **Round trip on Redis**: a batch of jobs added (`queue.add` vs `addWithContext` from a scope
- *   holding 5 typical keys) and processed by a worker (a plain processor vs `withJobContext`
- *   reading two keys), timed from the first add to the last completion. Each variant has a queue
- *   and worker of its own; they run interleaved in small chunks; the median chunk counts.
- *   Target: the per-job overhead is at most 10% of the round trip.
+ * - **Round trip on Redis**: jobs added in chunks of 60 (20 in flight) and processed by a worker
+ *   (concurrency 20), timed from the first add of a chunk to its last completion. Each variant
+ *   runs in processes of its own (fresh processes, alternating order), so one variant's code never
+ *   shares a JIT, a heap or async hooks with another's:
+ *   - `plain`: `queue.add` + a processor, in a process that never loads a context (on Node 20
+ *     no promise hooks at all);
+ *   - `by hand`: what a user writes without dcontext: an `AsyncLocalStorage` holding the 5 keys,
+ *     copied into the job's `data` at add time and entered with `als.run` around the processor;
+ *   - `dcontext`: `addWithContext` from a scope holding the 5 keys + `withJobContext`.
+ *   Each process first runs WARM_CHUNKS chunks unmeasured: V8 keeps optimizing BullMQ's,
+ *   ioredis's and dcontext's functions for the first few thousand jobs, and a run that measures
+ *   that warm-up measures the compiler (with 60 warm-up jobs, TurboFan was still running at
+ *   ~170k-450k instructions per job, and more for whichever variant ran more distinct code).
+ *   Target: per-job overhead at most 10% of the plain round trip (wall time; CPU time reported).
  * - **dcontext's own work per job**, in-process (no Redis): `addWithContext`'s serialization and
  *   `withJobContext` around a processor, with a job object as BullMQ hands it over.
  * - **The size** the context adds to a job with 5 typical keys.
@@ -13,11 +22,161 @@
  * Needs Redis (REDIS_URL, default redis://127.0.0.1:6379). Run: `npm run bench -- bullmq`
  * (`--quick` for a short run).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { fileURLToPath } from 'node:url';
 import { type Job, Queue, Worker } from 'bullmq';
 import { initialize, RegistryBuilder, scope, set, tryGet } from '../src/index.js';
 import { addWithContext, jobContext, withJobContext } from '../src/integrations/bullmq/index.js';
-import { measure, median, quick } from './support/measure.js';
+import { childJob, reply, runChild } from './support/child.js';
+import { measure, median, quick, spreadPercent } from './support/measure.js';
 import { printTable, target } from './support/table.js';
+
+type Variant = 'plain' | 'by hand' | 'dcontext';
+const VARIANTS: readonly Variant[] = ['plain', 'by hand', 'dcontext'];
+interface RoundTripJob {
+  readonly variant: Variant;
+  readonly warmChunks: number;
+  readonly chunks: number;
+}
+interface RoundTripResult {
+  /** Wall time per job, from a chunk's first add to its last completion, in µs. */
+  readonly wallUs: number;
+  /** This process's CPU time (user + system) per job, in µs. */
+  readonly cpuUs: number;
+}
+
+const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const connection = { host: redis.hostname, port: Number(redis.port || 6379) };
+const data = { to: 'ada@example.com', template: 'welcome', userId: 'u-42' };
+const JOBS = 60;
+const IN_FLIGHT = 20;
+const REQUEST = {
+  request_id: 'req-7f3a9c2e-1b4d-4e8f-9a2b-3c4d5e6f7a8b',
+  tenant: 'acme',
+  user: { id: 'u-42', roles: ['buyer', 'admin'] },
+  locale: 'en-GB',
+  deadline: 1_900_000_000_000,
+};
+type RequestValues = typeof REQUEST;
+
+const job = childJob<RoundTripJob>();
+if (job !== undefined) {
+  reply(await roundTripProcess(job));
+  process.exit(0);
+}
+
+/** One variant's queue and worker in this (child) process: µs per job, after a warm-up. */
+async function roundTripProcess({ variant, warmChunks, chunks }: RoundTripJob) {
+  const name = `bench-${variant.replace(' ', '-')}-${process.pid}`;
+  const queue = new Queue(name, { connection });
+  let completed = 0;
+  let waiting: { count: number; resolve: () => void } | undefined;
+  const als = new AsyncLocalStorage<RequestValues>();
+  let processor: (job: Job) => Promise<string>;
+  let enter: (fn: () => Promise<void>) => Promise<void>;
+  let add: () => Promise<unknown>;
+  if (variant === 'plain') {
+    processor = async (job) => `${job.data.to} - -`;
+    enter = (fn) => fn();
+    add = () => queue.add('welcome', data);
+  } else if (variant === 'by hand') {
+    const read = async (job: Job) =>
+      `${job.data.to} ${als.getStore()?.request_id ?? '-'} ${als.getStore()?.tenant ?? '-'}`;
+    processor = (job) => als.run(job.data.context as RequestValues, read, job);
+    enter = (fn) => als.run({ ...REQUEST }, fn);
+    add = () => queue.add('welcome', { ...data, context: als.getStore() });
+  } else {
+    const builder = new RegistryBuilder();
+    const requestId = builder.register<string>('request_id');
+    const tenant = builder.register<string>('tenant');
+    const user = builder.register<RequestValues['user']>('user');
+    const locale = builder.register<string>('locale');
+    const deadline = builder.register<number>('deadline');
+    initialize(builder);
+    processor = withJobContext(
+      async (job: Job) => `${job.data.to} ${tryGet(requestId) ?? '-'} ${tryGet(tenant) ?? '-'}`,
+    );
+    enter = (fn) =>
+      scope('http', () =>
+        scope('signup', () => {
+          set(requestId, REQUEST.request_id);
+          set(tenant, REQUEST.tenant);
+          set(user, { ...REQUEST.user });
+          set(locale, REQUEST.locale);
+          set(deadline, REQUEST.deadline);
+          return fn();
+        }),
+      );
+    add = () => addWithContext(queue, 'welcome', data);
+  }
+  const worker = new Worker(name, processor, { connection, concurrency: IN_FLIGHT });
+  worker.on('completed', () => {
+    completed++;
+    if (waiting !== undefined && completed >= waiting.count) waiting.resolve();
+  });
+  await worker.waitUntilReady();
+  await queue.waitUntilReady();
+  /** Adds JOBS jobs (IN_FLIGHT at a time) and waits until the worker completed them. */
+  async function chunk(): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      waiting = { count: completed + JOBS, resolve };
+    });
+    await enter(async () => {
+      for (let i = 0; i < JOBS; i += IN_FLIGHT) {
+        const adds = [];
+        for (let j = i; j < Math.min(JOBS, i + IN_FLIGHT); j++) adds.push(add());
+        await Promise.all(adds);
+      }
+    });
+    await done;
+  }
+  for (let i = 0; i < warmChunks; i++) await chunk();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < chunks; i++) await chunk();
+  const wallUs = ((performance.now() - started) * 1000) / (chunks * JOBS);
+  const used = process.cpuUsage(cpu);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return { wallUs, cpuUs: (used.user + used.system) / (chunks * JOBS) } satisfies RoundTripResult;
+}
+
+const PROCESSES = quick ? 2 : 6;
+const self = fileURLToPath(import.meta.url);
+const runs = new Map<Variant, RoundTripResult[]>(VARIANTS.map((v) => [v, []]));
+for (let round = 0; round < PROCESSES; round++) {
+  const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+  for (const variant of order) {
+    const result = await runChild<RoundTripResult>(self, {
+      variant,
+      warmChunks: quick ? 60 : 150,
+      chunks: quick ? 40 : 100,
+    } satisfies RoundTripJob);
+    runs.get(variant)!.push(result);
+  }
+}
+const wall = (v: Variant) => runs.get(v)!.map((r) => r.wallUs * 1000);
+const cpu = (v: Variant) => runs.get(v)!.map((r) => r.cpuUs * 1000);
+const rows = (of: (v: Variant) => number[]) =>
+  VARIANTS.map((v) => ({
+    label: v,
+    nsPerOp: median(of(v)),
+    spread: spreadPercent(of(v), median(of(v))),
+  }));
+const shape = `median of ${PROCESSES} processes each, ${quick ? 40 : 100} chunks of ${JOBS} jobs after ${quick ? 60 : 150} warm-up chunks; ${IN_FLIGHT} adds in flight, worker concurrency ${IN_FLIGHT}`;
+printTable(`BullMQ round trip per job, wall time (${shape})`, rows(wall), {
+  baseline: 'plain',
+  subject: 'dcontext',
+  ratioHeader: '× plain',
+});
+printTable(`BullMQ, the process's CPU time per job (same runs)`, rows(cpu), {
+  baseline: 'plain',
+  subject: 'dcontext',
+  ratioHeader: '× plain',
+});
+const plainMs = median(wall('plain')) / 1e6;
+const contextMs = median(wall('dcontext')) / 1e6;
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
@@ -27,100 +186,19 @@ const locale = builder.register<string>('locale');
 const deadline = builder.register<number>('deadline');
 initialize(builder);
 
-const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-const connection = { host: redis.hostname, port: Number(redis.port || 6379) };
-const data = { to: 'ada@example.com', template: 'welcome', userId: 'u-42' };
-// Small chunks, the two variants interleaved chunk by chunk: on a shared machine the load drifts
-// within seconds, and both variants then see the same drift.
-const JOBS = 60;
-const ROUNDS = quick ? 8 : 30;
-
 /** Runs `fn` in a request scope holding 5 typical keys. */
 function inRequest<R>(fn: () => R): R {
   return scope('http', () =>
     scope('signup', () => {
-      set(requestId, 'req-7f3a9c2e-1b4d-4e8f-9a2b-3c4d5e6f7a8b');
-      set(tenant, 'acme');
-      set(user, { id: 'u-42', roles: ['buyer', 'admin'] });
-      set(locale, 'en-GB');
-      set(deadline, 1_900_000_000_000);
+      set(requestId, REQUEST.request_id);
+      set(tenant, REQUEST.tenant);
+      set(user, { ...REQUEST.user });
+      set(locale, REQUEST.locale);
+      set(deadline, REQUEST.deadline);
       return fn();
     }),
   );
 }
-
-type Variant = 'plain' | 'dcontext';
-
-/** A queue and its worker for one variant, kept for the whole run. */
-async function startVariant(variant: Variant) {
-  const name = `bench-${variant}-${process.pid}`;
-  const queue = new Queue(name, { connection });
-  let completed = 0;
-  let waiting: { count: number; resolve: () => void } | undefined;
-  const processor = async (job: Job<typeof data>) => {
-    return `${job.data.to} ${tryGet(requestId) ?? '-'} ${tryGet(tenant) ?? '-'}`;
-  };
-  const worker = new Worker(name, variant === 'plain' ? processor : withJobContext(processor), {
-    connection,
-    concurrency: 20,
-  });
-  worker.on('completed', () => {
-    completed++;
-    if (waiting !== undefined && completed >= waiting.count) waiting.resolve();
-  });
-  await worker.waitUntilReady();
-  await queue.waitUntilReady();
-  /** Adds JOBS jobs (20 in flight) and waits for the worker to complete them: ms per job. */
-  async function roundTrip(): Promise<number> {
-    const target = completed + JOBS;
-    const done = new Promise<void>((resolve) => {
-      waiting = { count: target, resolve };
-    });
-    const started = performance.now();
-    await inRequest(async () => {
-      for (let i = 0; i < JOBS; i += 20) {
-        const adds = [];
-        for (let j = i; j < Math.min(JOBS, i + 20); j++) {
-          adds.push(
-            variant === 'plain'
-              ? queue.add('welcome', data)
-              : addWithContext(queue, 'welcome', data),
-          );
-        }
-        await Promise.all(adds);
-      }
-    });
-    await done;
-    return (performance.now() - started) / JOBS;
-  }
-  async function stop() {
-    await worker.close();
-    await queue.obliterate({ force: true });
-    await queue.close();
-  }
-  return { roundTrip, stop };
-}
-
-const variants = { plain: await startVariant('plain'), dcontext: await startVariant('dcontext') };
-const perJob: Record<Variant, number[]> = { plain: [], dcontext: [] };
-await variants.plain.roundTrip(); // warm-up: scripts loaded into Redis, JIT
-await variants.dcontext.roundTrip();
-for (let round = 0; round < ROUNDS; round++) {
-  const order: Variant[] = round % 2 === 0 ? ['plain', 'dcontext'] : ['dcontext', 'plain'];
-  for (const variant of order) perJob[variant].push(await variants[variant].roundTrip());
-}
-await variants.plain.stop();
-await variants.dcontext.stop();
-const plainMs = median(perJob.plain);
-const contextMs = median(perJob.dcontext);
-printTable(
-  `BullMQ round trip per job (median of ${ROUNDS} interleaved chunks of ${JOBS} jobs, 20 in flight, worker concurrency 20)`,
-  [
-    { label: 'queue.add + plain processor', nsPerOp: plainMs * 1e6 },
-    { label: 'addWithContext + withJobContext', nsPerOp: contextMs * 1e6 },
-  ],
-  { baseline: 'queue.add + plain processor', ratioHeader: '× plain' },
-);
 
 // dcontext's own work per job, without Redis.
 const fakeQueue = {
