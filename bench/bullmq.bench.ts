@@ -25,11 +25,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { type Job, Queue, Worker } from 'bullmq';
-import { initialize, RegistryBuilder, scope, set, tryGet } from '../src/index.js';
-import { addWithContext, jobContext, withJobContext } from '../src/integrations/bullmq/index.js';
+import type * as Core from '../src/index.js';
+import type * as Integration from '../src/integrations/bullmq/index.js';
 import { childJob, reply, runChild } from './support/child.js';
+import { importBuild } from './support/impls.js';
 import { measure, median, quick, spreadPercent } from './support/measure.js';
 import { printTable, target } from './support/table.js';
+
+// dcontext as users run it: the build (see importBuild).
+const { initialize, RegistryBuilder, scope, set, tryGet } = await importBuild<typeof Core>(
+  'index.js',
+  '../../src/index.js',
+);
+const { addWithContext, jobContext, withJobContext } = await importBuild<typeof Integration>(
+  'bullmq.js',
+  '../../src/integrations/bullmq/index.js',
+);
 
 type Variant = 'plain' | 'by hand' | 'dcontext';
 const VARIANTS: readonly Variant[] = ['plain', 'by hand', 'dcontext'];

@@ -1,14 +1,21 @@
 /**
  * Question: what does dcontext/nats add per message, next to plain NATS with the same payload?
  *
- * - **Request/reply round trip** on the NATS server, one request in flight: `nc.request` to a
- *   plain subscription callback vs `requestWithContext` (from a scope holding 5 typical keys) to
- *   a `handleWithContext` responder reading two keys.
- * - **Publish + handle**: a batch of messages published (`nc.publish` vs `publishWithContext`)
- *   and handled by a subscription (plain callback vs `handleWithContext`), timed from the first
- *   publish to the last message handled.
- *   The variants run interleaved in small chunks, in rotating order; the median chunk counts. Target:
- *   the overhead is at most 10% of plain NATS.
+ * - **Request/reply round trip** on the NATS server, one request in flight (chunks of 50
+ *   sequential requests), and **publish + handle**, pipelined (chunks of 200 messages published
+ *   at once and handled by a subscription, timed from the first publish to the last message
+ *   handled). Each variant runs in processes of its own (fresh, alternating order) after a warm-up
+ *   of several thousand messages: V8 keeps optimizing nats.js's and dcontext's functions for that
+ *   long, and measuring the warm-up measures the compiler (see bench/bullmq.bench.ts). Variants:
+ *   - `plain`: `nc.request`/`nc.publish` to a plain callback, in a process that never loads a
+ *     context (on Node 20 no promise hooks at all);
+ *   - `same header`: plain NATS carrying a header with the same bytes as dcontext's, read by the
+ *     callback: the cost of the bytes on the wire and of nats.js's header code;
+ *   - `by hand`: what a user writes without dcontext: an `AsyncLocalStorage` holding the 5 keys,
+ *     sent as a JSON header and entered with `als.run` around the handler;
+ *   - `dcontext`: `requestWithContext`/`publishWithContext` from a scope holding the 5 keys, to
+ *     a `handleWithContext` handler reading two keys.
+ *   Target: the overhead is at most 10% of plain NATS (wall time; CPU time reported).
  * - **dcontext's own work per message**, in-process (no server): `contextHeaders()` and
  *   `handleWithContext` around a handler, with a message carrying the header.
  * - **The size** the context header adds to a message with 5 typical keys.
@@ -16,157 +23,214 @@
  * Needs NATS (NATS_URL, default nats://127.0.0.1:4222). Run: `npm run bench -- nats`
  * (`--quick` for a short run).
  */
-import { connect, headers, type Msg } from '@nats-io/transport-node';
-import { initialize, RegistryBuilder, scope, set, tryGet } from '../src/index.js';
-import {
-  contextHeaders,
-  handleWithContext,
-  publishWithContext,
-  requestWithContext,
-} from '../src/integrations/nats/index.js';
-import { measure, median, quick } from './support/measure.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { fileURLToPath } from 'node:url';
+import { connect, headers, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import type * as Core from '../src/index.js';
+import type * as Integration from '../src/integrations/nats/index.js';
+import { childJob, reply, runChild } from './support/child.js';
+import { importBuild } from './support/impls.js';
+import { measure, median, quick, spreadPercent } from './support/measure.js';
 import { printTable, target } from './support/table.js';
+
+// dcontext as users run it: the build (see importBuild).
+const { initialize, RegistryBuilder, scope, set, tryGet } = await importBuild<typeof Core>(
+  'index.js',
+  '../../src/index.js',
+);
+const { contextHeaders, handleWithContext, publishWithContext, requestWithContext } =
+  await importBuild<typeof Integration>('nats.js', '../../src/integrations/nats/index.js');
+
+type Variant = 'plain' | 'same header' | 'by hand' | 'dcontext';
+const VARIANTS: readonly Variant[] = ['plain', 'same header', 'by hand', 'dcontext'];
+interface NatsJob {
+  readonly variant: Variant;
+  readonly warmChunks: number;
+  readonly chunks: number;
+}
+/** µs per message: wall time, and this process's CPU time (user + system). */
+interface PerMessage {
+  readonly wallUs: number;
+  readonly cpuUs: number;
+}
+interface NatsResult {
+  readonly requestReply: PerMessage;
+  readonly publishHandle: PerMessage;
+}
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const payload = JSON.stringify({ sku: 'book-42', quantity: 2, warehouse: 'eu-1' });
+const REQUESTS = 50;
+const MESSAGES = 200;
+const REQUEST = {
+  request_id: 'req-7f3a9c2e-1b4d-4e8f-9a2b-3c4d5e6f7a8b',
+  tenant: 'acme',
+  user: { id: 'u-42', roles: ['buyer', 'admin'] },
+  locale: 'en-GB',
+  deadline: 1_900_000_000_000,
+};
+type RequestValues = typeof REQUEST;
 
 const builder = new RegistryBuilder();
 const requestId = builder.register<string>('request_id');
 const tenant = builder.register<string>('tenant');
-const user = builder.register<{ id: string; roles: string[] }>('user');
+const user = builder.register<RequestValues['user']>('user');
 const locale = builder.register<string>('locale');
 const deadline = builder.register<number>('deadline');
-initialize(builder);
 
-const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
-const base = `bench.${process.pid}`;
-const payload = JSON.stringify({ sku: 'book-42', quantity: 2, warehouse: 'eu-1' });
-// Small chunks, the variants interleaved chunk by chunk in rotating order: on a shared machine the
-// load drifts within seconds, and every variant then sees the same drift.
-const REQUESTS = 50;
-const MESSAGES = 200;
-const ROUNDS = quick ? 10 : 40;
-
+/** Runs `fn` in a request scope holding 5 typical keys. */
 function inRequest<R>(fn: () => R): R {
   return scope('http', () =>
     scope('checkout', () => {
-      set(requestId, 'req-7f3a9c2e-1b4d-4e8f-9a2b-3c4d5e6f7a8b');
-      set(tenant, 'acme');
-      set(user, { id: 'u-42', roles: ['buyer', 'admin'] });
-      set(locale, 'en-GB');
-      set(deadline, 1_900_000_000_000);
+      set(requestId, REQUEST.request_id);
+      set(tenant, REQUEST.tenant);
+      set(user, { ...REQUEST.user });
+      set(locale, REQUEST.locale);
+      set(deadline, REQUEST.deadline);
       return fn();
     }),
   );
 }
-
 const read = () => `${tryGet(requestId) ?? '-'} ${tryGet(tenant) ?? '-'}`;
-const plainResponder = (_err: Error | null, msg: Msg) => void msg.respond(read());
-const contextResponder = handleWithContext((msg) => void msg.respond(read()));
-nc.subscribe(`${base}.rr.plain`, { callback: plainResponder });
-nc.subscribe(`${base}.rr.header`, {
-  callback: (_err, msg) => {
-    msg.headers?.get('x-dcontext');
-    plainResponder(_err, msg);
-  },
-});
-nc.subscribe(`${base}.rr.dcontext`, { callback: (_err, msg) => void contextResponder(msg) });
 
-type Variant = 'plain' | 'header' | 'dcontext';
-const VARIANTS: readonly Variant[] = ['plain', 'header', 'dcontext'];
-// The raw building block with the same bytes on the wire: a header of the same size, read by a
-// plain callback. What separates it from 'dcontext' is dcontext's own work.
-const sameHeader = inRequest(() => contextHeaders()).get('x-dcontext');
-const plainHeaders = () => {
-  const h = headers();
-  h.set('x-dcontext', sameHeader);
-  return h;
-};
-
-/** REQUESTS sequential requests: µs per round trip. */
-async function requestReply(variant: Variant): Promise<number> {
-  const subject = `${base}.rr.${variant}`;
-  return inRequest(async () => {
-    const started = performance.now();
-    for (let i = 0; i < REQUESTS; i++) {
-      if (variant === 'plain') await nc.request(subject, payload, { timeout: 5000 });
-      else if (variant === 'header') {
-        await nc.request(subject, payload, { timeout: 5000, headers: plainHeaders() });
-      } else await requestWithContext(nc, subject, payload, { timeout: 5000 });
-    }
-    return ((performance.now() - started) * 1000) / REQUESTS;
-  });
+const job = childJob<NatsJob>();
+if (job !== undefined) {
+  reply(await natsProcess(job));
+  process.exit(0);
 }
 
-/** MESSAGES published and handled: µs per message. */
-async function publishHandle(variant: Variant, round: number): Promise<number> {
-  const subject = `${base}.ph.${variant}.${round}`;
+/** One variant against the NATS server in this (child) process, after a warm-up. */
+async function natsProcess({ variant, warmChunks, chunks }: NatsJob): Promise<NatsResult> {
+  const nc = await connect({ servers: NATS_URL });
+  const base = `bench.${process.pid}`;
+  const als = new AsyncLocalStorage<RequestValues>();
+  // What each variant sends, how it enters the request, and how it handles a message.
+  let enter: <R>(fn: () => R) => R = (fn) => fn();
+  let opts: () => { headers?: MsgHdrs } = () => ({});
+  // A subscription callback that runs `then(msg, answer)` in the message's context.
+  type Then = (msg: Msg, answer: string) => void;
+  let callbackFor = (then: Then) => (_err: unknown, msg: Msg) => then(msg, '- -');
+  if (variant === 'same header') {
+    initialize(builder);
+    const bytes = inRequest(() => contextHeaders()).get('x-dcontext');
+    opts = () => {
+      const h = headers();
+      h.set('x-dcontext', bytes);
+      return { headers: h };
+    };
+    callbackFor = (then) => (_err, msg) => {
+      msg.headers?.get('x-dcontext');
+      then(msg, '- -');
+    };
+  } else if (variant === 'by hand') {
+    enter = (fn) => als.run({ ...REQUEST }, fn);
+    opts = () => {
+      const h = headers();
+      h.set('x-context', JSON.stringify(als.getStore()));
+      return { headers: h };
+    };
+    const answer = () => `${als.getStore()?.request_id ?? '-'} ${als.getStore()?.tenant ?? '-'}`;
+    callbackFor = (then) => (_err, msg) => {
+      const carried = msg.headers?.get('x-context');
+      const values = carried ? (JSON.parse(carried) as RequestValues) : undefined;
+      als.run(values as RequestValues, () => then(msg, answer()));
+    };
+  } else if (variant === 'dcontext') {
+    initialize(builder);
+    enter = inRequest;
+    callbackFor = (then) => {
+      const handle = handleWithContext<Msg>((msg) => then(msg, read()));
+      return (_err, msg) => void handle(msg);
+    };
+  }
+  // Request/reply: a responder; publish + handle: a counting subscriber.
+  nc.subscribe(`${base}.rr`, { callback: callbackFor((msg, answer) => msg.respond(answer)) });
   let handled = 0;
-  let allDone!: () => void;
-  const done = new Promise<void>((resolve) => {
-    allDone = resolve;
-  });
-  const count = () => {
-    read();
-    if (++handled === MESSAGES) allDone();
-  };
-  const handle = handleWithContext(count);
-  const sub = nc.subscribe(subject, {
-    callback:
-      variant === 'dcontext'
-        ? (_err, msg) => void handle(msg)
-        : (_err, msg) => {
-            msg.headers?.get('x-dcontext');
-            count();
-          },
+  let allDone: (() => void) | undefined;
+  nc.subscribe(`${base}.ph`, {
+    callback: callbackFor(() => {
+      if (++handled === MESSAGES) allDone?.();
+    }),
   });
   await nc.flush();
-  const started = performance.now();
-  inRequest(() => {
-    for (let i = 0; i < MESSAGES; i++) {
-      if (variant === 'plain') nc.publish(subject, payload);
-      else if (variant === 'header') nc.publish(subject, payload, { headers: plainHeaders() });
-      else publishWithContext(nc, subject, payload);
-    }
-  });
-  await done;
-  const perMessage = ((performance.now() - started) * 1000) / MESSAGES;
-  sub.unsubscribe();
-  return perMessage;
+  const request =
+    variant === 'dcontext'
+      ? () => requestWithContext(nc, `${base}.rr`, payload, { timeout: 5000 })
+      : () => nc.request(`${base}.rr`, payload, { timeout: 5000, ...opts() });
+  const publish =
+    variant === 'dcontext'
+      ? () => publishWithContext(nc, `${base}.ph`, payload)
+      : () => nc.publish(`${base}.ph`, payload, opts());
+  const requestChunk = () =>
+    enter(async () => {
+      for (let i = 0; i < REQUESTS; i++) await request();
+    });
+  const publishChunk = async () => {
+    handled = 0;
+    const done = new Promise<void>((resolve) => {
+      allDone = resolve;
+    });
+    enter(() => {
+      for (let i = 0; i < MESSAGES; i++) publish();
+    });
+    await done;
+  };
+  const timed = async (chunk: () => Promise<void>, perChunk: number): Promise<PerMessage> => {
+    for (let i = 0; i < warmChunks; i++) await chunk();
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    for (let i = 0; i < chunks; i++) await chunk();
+    const wallUs = ((performance.now() - started) * 1000) / (chunks * perChunk);
+    const used = process.cpuUsage(cpu);
+    return { wallUs, cpuUs: (used.user + used.system) / (chunks * perChunk) };
+  };
+  const requestReply = await timed(requestChunk, REQUESTS);
+  const publishHandle = await timed(publishChunk, MESSAGES);
+  await nc.drain();
+  return { requestReply, publishHandle };
 }
 
-const rr: Record<Variant, number[]> = { plain: [], header: [], dcontext: [] };
-const ph: Record<Variant, number[]> = { plain: [], header: [], dcontext: [] };
-for (const variant of VARIANTS) {
-  await requestReply(variant); // warm-up
-  await publishHandle(variant, -1);
+const PROCESSES = quick ? 2 : 6;
+const WARM = quick ? 40 : 120;
+const CHUNKS = quick ? 20 : 60;
+const self = fileURLToPath(import.meta.url);
+const runs = new Map<Variant, NatsResult[]>(VARIANTS.map((v) => [v, []]));
+for (let round = 0; round < PROCESSES; round++) {
+  const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+  for (const variant of order) {
+    const job = { variant, warmChunks: WARM, chunks: CHUNKS } satisfies NatsJob;
+    runs.get(variant)!.push(await runChild<NatsResult>(self, job));
+  }
 }
-for (let round = 0; round < ROUNDS; round++) {
-  const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
-  for (const variant of order) rr[variant].push(await requestReply(variant));
-  for (const variant of order) ph[variant].push(await publishHandle(variant, round));
+const series = (v: Variant, pick: (r: NatsResult) => number) => runs.get(v)!.map(pick);
+const rows = (pick: (r: NatsResult) => number) =>
+  VARIANTS.map((v) => {
+    const values = series(v, pick);
+    return { label: v, nsPerOp: median(values), spread: spreadPercent(values, median(values)) };
+  });
+const shape = `median of ${PROCESSES} processes each, ${CHUNKS} chunks after ${WARM} warm-up chunks`;
+const tables = [
+  ['request/reply round trip, wall time', (r: NatsResult) => r.requestReply.wallUs * 1000],
+  ['request/reply, CPU time of the process', (r: NatsResult) => r.requestReply.cpuUs * 1000],
+  ['publish + handle per message, wall time', (r: NatsResult) => r.publishHandle.wallUs * 1000],
+  ['publish + handle, CPU time of the process', (r: NatsResult) => r.publishHandle.cpuUs * 1000],
+] as const;
+for (const [title, pick] of tables) {
+  printTable(`NATS ${title} (${shape})`, rows(pick), {
+    baseline: 'plain',
+    subject: 'dcontext',
+    ratioHeader: '× plain',
+  });
 }
-const rrPlain = median(rr.plain);
-const rrHeader = median(rr.header);
-const rrContext = median(rr.dcontext);
-const phPlain = median(ph.plain);
-const phHeader = median(ph.header);
-const phContext = median(ph.dcontext);
-printTable(
-  `NATS request/reply round trip (median of ${ROUNDS} interleaved chunks of ${REQUESTS} sequential requests)`,
-  [
-    { label: 'nc.request + plain callback', nsPerOp: rrPlain * 1000 },
-    { label: 'nc.request, same header + plain callback', nsPerOp: rrHeader * 1000 },
-    { label: 'requestWithContext + handleWithContext', nsPerOp: rrContext * 1000 },
-  ],
-  { baseline: 'nc.request + plain callback', ratioHeader: '× plain' },
-);
-printTable(
-  `NATS publish + handle per message (median of ${ROUNDS} interleaved chunks of ${MESSAGES} messages)`,
-  [
-    { label: 'nc.publish + plain callback', nsPerOp: phPlain * 1000 },
-    { label: 'nc.publish, same header + plain callback', nsPerOp: phHeader * 1000 },
-    { label: 'publishWithContext + handleWithContext', nsPerOp: phContext * 1000 },
-  ],
-  { baseline: 'nc.publish + plain callback', ratioHeader: '× plain' },
-);
+const med = (v: Variant, pick: (r: NatsResult) => number) => median(series(v, pick));
+const rrWall = (r: NatsResult) => r.requestReply.wallUs;
+const phWall = (r: NatsResult) => r.publishHandle.wallUs;
+const rrPlain = med('plain', rrWall);
+const rrContext = med('dcontext', rrWall);
+const phPlain = med('plain', phWall);
+const phContext = med('dcontext', phWall);
+const base = `bench.${process.pid}`;
+initialize(builder);
 
 // dcontext's own work per message, without the server.
 const carried = inRequest(() => contextHeaders());
@@ -241,8 +305,7 @@ target(
   '<=',
   0.1,
 );
-// Informational: dcontext's share, against NATS carrying the same header bytes.
+// Informational: against NATS carrying the same header bytes, and against the by-hand ALS.
 console.log(
-  `(with the same header bytes on plain NATS: request/reply ${(rrContext / rrHeader).toFixed(2)}x, publish + handle ${(phContext / phHeader).toFixed(2)}x)`,
+  `(dcontext against plain NATS with the same header bytes: request/reply ${(rrContext / med('same header', rrWall)).toFixed(2)}x, publish + handle ${(phContext / med('same header', phWall)).toFixed(2)}x; against the by-hand AsyncLocalStorage: ${(rrContext / med('by hand', rrWall)).toFixed(2)}x, ${(phContext / med('by hand', phWall)).toFixed(2)}x)`,
 );
-await nc.drain();

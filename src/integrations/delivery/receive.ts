@@ -2,6 +2,9 @@
  * The consumer side shared by `dcontext/bullmq` and `dcontext/nats`: the options, checked once,
  * and each delivery's inbound context, read all or nothing into a fresh scope.
  */
+
+// Internal, for one ALS frame per delivery instead of two (withContext + scope).
+import { runInSnapshotScope } from '../../async/async-context.js';
 import {
   DContextError,
   type DeserializeOptions,
@@ -9,8 +12,6 @@ import {
   isDContextError,
   type SigningKey,
   Snapshot,
-  scope,
-  withContext,
 } from '../../index.js';
 import { resolveDeserializeOptions } from '../../wire/options.js';
 import {
@@ -183,5 +184,7 @@ export function readInbound<T>(
  * as the previous delivery's).
  */
 export function runFresh<R>(snapshot: Snapshot, name: string, fn: () => R): R {
-  return withContext(snapshot, () => scope(name, fn));
+  // One frame and one AsyncLocalStorage.run per delivery (as the HTTP ingress does), not a
+  // withContext frame that nobody sees plus a scope inside it.
+  return runInSnapshotScope(snapshot, name, fn);
 }
