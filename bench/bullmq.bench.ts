@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { type Job, Queue, Worker } from 'bullmq';
 import type * as Core from '../src/index.js';
 import type * as Integration from '../src/integrations/bullmq/index.js';
+import { type PerUnitTime, timeChunks } from './support/callgrind.js';
 import { childJob, reply, runChild } from './support/child.js';
 import { importBuild } from './support/impls.js';
 import { measure, median, quick, spreadPercent } from './support/measure.js';
@@ -44,17 +45,15 @@ const { addWithContext, jobContext, withJobContext } = await importBuild<typeof 
 
 type Variant = 'plain' | 'by hand' | 'dcontext';
 const VARIANTS: readonly Variant[] = ['plain', 'by hand', 'dcontext'];
-interface RoundTripJob {
+/** A child's job; with `instructions` it runs under callgrind (bench/messaging-instructions.ts). */
+export interface RoundTripJob {
   readonly variant: Variant;
   readonly warmChunks: number;
   readonly chunks: number;
+  readonly instructions?: boolean;
 }
-interface RoundTripResult {
-  /** Wall time per job, from a chunk's first add to its last completion, in µs. */
-  readonly wallUs: number;
-  /** This process's CPU time (user + system) per job, in µs. */
-  readonly cpuUs: number;
-}
+/** Per job: wall time from a chunk's first add to its last completion, and the process's CPU time. */
+type RoundTripResult = PerUnitTime;
 
 const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const connection = { host: redis.hostname, port: Number(redis.port || 6379) };
@@ -77,7 +76,8 @@ if (job !== undefined) {
 }
 
 /** One variant's queue and worker in this (child) process: µs per job, after a warm-up. */
-async function roundTripProcess({ variant, warmChunks, chunks }: RoundTripJob) {
+async function roundTripProcess(task: RoundTripJob): Promise<RoundTripResult> {
+  const { variant } = task;
   const name = `bench-${variant.replace(' ', '-')}-${process.pid}`;
   const queue = new Queue(name, { connection });
   let completed = 0;
@@ -141,16 +141,11 @@ async function roundTripProcess({ variant, warmChunks, chunks }: RoundTripJob) {
     });
     await done;
   }
-  for (let i = 0; i < warmChunks; i++) await chunk();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  for (let i = 0; i < chunks; i++) await chunk();
-  const wallUs = ((performance.now() - started) * 1000) / (chunks * JOBS);
-  const used = process.cpuUsage(cpu);
+  const result = await timeChunks(chunk, task, JOBS);
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  return { wallUs, cpuUs: (used.user + used.system) / (chunks * JOBS) } satisfies RoundTripResult;
+  return result;
 }
 
 const PROCESSES = quick ? 2 : 6;

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, headers, type Msg, type MsgHdrs } from '@nats-io/transport-node';
 import type * as Core from '../src/index.js';
 import type * as Integration from '../src/integrations/nats/index.js';
+import { type PerUnitTime, timeChunks } from './support/callgrind.js';
 import { childJob, reply, runChild } from './support/child.js';
 import { importBuild } from './support/impls.js';
 import { measure, median, quick, spreadPercent } from './support/measure.js';
@@ -43,16 +44,19 @@ const { contextHeaders, handleWithContext, publishWithContext, requestWithContex
 
 type Variant = 'plain' | 'same header' | 'by hand' | 'dcontext';
 const VARIANTS: readonly Variant[] = ['plain', 'same header', 'by hand', 'dcontext'];
-interface NatsJob {
+/**
+ * A child's job. With `instructions` it runs under callgrind (bench/messaging-instructions.ts)
+ * and measures only `only`.
+ */
+export interface NatsJob {
   readonly variant: Variant;
   readonly warmChunks: number;
   readonly chunks: number;
+  readonly instructions?: boolean;
+  readonly only?: 'requestReply' | 'publishHandle';
 }
 /** µs per message: wall time, and this process's CPU time (user + system). */
-interface PerMessage {
-  readonly wallUs: number;
-  readonly cpuUs: number;
-}
+type PerMessage = PerUnitTime;
 interface NatsResult {
   readonly requestReply: PerMessage;
   readonly publishHandle: PerMessage;
@@ -100,7 +104,8 @@ if (job !== undefined) {
 }
 
 /** One variant against the NATS server in this (child) process, after a warm-up. */
-async function natsProcess({ variant, warmChunks, chunks }: NatsJob): Promise<NatsResult> {
+async function natsProcess(task: NatsJob): Promise<NatsResult> {
+  const { variant } = task;
   const nc = await connect({ servers: NATS_URL });
   const base = `bench.${process.pid}`;
   const als = new AsyncLocalStorage<RequestValues>();
@@ -175,17 +180,11 @@ async function natsProcess({ variant, warmChunks, chunks }: NatsJob): Promise<Na
     });
     await done;
   };
-  const timed = async (chunk: () => Promise<void>, perChunk: number): Promise<PerMessage> => {
-    for (let i = 0; i < warmChunks; i++) await chunk();
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    for (let i = 0; i < chunks; i++) await chunk();
-    const wallUs = ((performance.now() - started) * 1000) / (chunks * perChunk);
-    const used = process.cpuUsage(cpu);
-    return { wallUs, cpuUs: (used.user + used.system) / (chunks * perChunk) };
-  };
-  const requestReply = await timed(requestChunk, REQUESTS);
-  const publishHandle = await timed(publishChunk, MESSAGES);
+  const none = { wallUs: 0, cpuUs: 0 };
+  const requestReply =
+    task.only === 'publishHandle' ? none : await timeChunks(requestChunk, task, REQUESTS);
+  const publishHandle =
+    task.only === 'requestReply' ? none : await timeChunks(publishChunk, task, MESSAGES);
   await nc.drain();
   return { requestReply, publishHandle };
 }
