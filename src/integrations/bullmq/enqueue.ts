@@ -36,16 +36,23 @@ function withContextOption(opts: unknown, context: string, door: string): JobsOp
  * @example
  * await addWithContext(emails, 'welcome', { to: 'a@example.com' }, { attempts: 3 });
  */
-export async function addWithContext<Q extends QueueLike>(
+export function addWithContext<Q extends QueueLike>(
   queue: Q,
   name: Parameters<Q['add']>[0],
   data: Parameters<Q['add']>[1],
   opts?: JobsOptions,
   options?: JobSendOptions,
 ): Promise<Awaited<ReturnType<Q['add']>>> {
-  const context = currentContext(options, 'addWithContext');
-  const added = queue.add(name, data, withContextOption(opts, context, 'addWithContext'));
-  return (await added) as Awaited<ReturnType<Q['add']>>;
+  // Not an async function: `queue.add`'s promise is returned as it is (one promise less per job);
+  // a context that cannot be sent, or a queue that throws, still rejects.
+  try {
+    const context = currentContext(options, 'addWithContext');
+    return Promise.resolve(
+      queue.add(name, data, withContextOption(opts, context, 'addWithContext')),
+    ) as Promise<Awaited<ReturnType<Q['add']>>>;
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**

@@ -35,20 +35,24 @@ export function withJobContext<J extends JobLike = Job, A extends unknown[] = []
     choice(object.onInvalid, ['drop', 'fail'], 'drop', 'withJobContext option onInvalid') ===
     'fail';
   const receiver = resolveReceiver<J>(object, 'withJobContext', 'bullmq');
-  return async (job: J, ...rest: A): Promise<Awaited<R>> => {
-    const input = (job.opts as Record<string, unknown>)[JOB_OPTION];
-    const inbound = readInbound(
-      receiver,
-      input,
-      job,
-      () => `the context of job in queue '${job.queueName}'`,
-    );
-    if (!inbound.ok && fail) throw inbound.error satisfies DContextError;
-    const snapshot = inbound.ok ? inbound.snapshot : Snapshot.empty();
-    return runFresh(
-      snapshot,
-      `job:${job.queueName}`,
-      async (): Promise<Awaited<R>> => await processor(job, ...rest),
-    );
+  // Not an async function: the processor's own promise is handed to BullMQ as it is (an async
+  // wrapper added a promise per job, and a second one per await, each with its async hooks on
+  // Node 20); whatever throws still comes back as a rejection.
+  return (job: J, ...rest: A): Promise<Awaited<R>> => {
+    try {
+      const input = (job.opts as Record<string, unknown>)[JOB_OPTION];
+      const inbound = readInbound(
+        receiver,
+        input,
+        job,
+        () => `the context of job in queue '${job.queueName}'`,
+      );
+      if (!inbound.ok && fail) return Promise.reject(inbound.error satisfies DContextError);
+      const snapshot = inbound.ok ? inbound.snapshot : Snapshot.empty();
+      const result = runFresh(snapshot, `job:${job.queueName}`, () => processor(job, ...rest));
+      return Promise.resolve(result) as Promise<Awaited<R>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 }

@@ -247,6 +247,31 @@ describe('addWithContext and withJobContext', () => {
     });
   });
 
+  it('a processor that is not async: its value completes the job, its throw fails it, both in the job context', async () => {
+    const q = queue('sync-processor');
+    const events = new QueueEvents(q.name, { connection });
+    closers.push(() => events.close());
+    await events.waitUntilReady();
+    const worker = new Worker(
+      q.name,
+      withJobContext((job: Job) => {
+        if (job.data.fail === true) throw new Error(`boom in ${tryGet(requestId) ?? 'nothing'}`);
+        return `done in ${tryGet(requestId) ?? 'nothing'}`;
+      }),
+      { connection },
+    );
+    closers.push(() => worker.close());
+    const [ok, bad] = await scope('request', async () => {
+      set(requestId, 'r-sync');
+      return Promise.all([
+        addWithContext(q, 'ok', { fail: false }),
+        addWithContext(q, 'bad', { fail: true }),
+      ]);
+    });
+    expect(await ok.waitUntilFinished(events)).toBe('done in r-sync');
+    await expect(bad.waitUntilFinished(events)).rejects.toThrow('boom in r-sync');
+  });
+
   it('an oversize context rejects the add and adds nothing', async () => {
     const q = queue('oversize');
     const before = maxContextSize();
