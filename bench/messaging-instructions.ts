@@ -14,6 +14,7 @@
  * per round trip) and `nats-ph:<v>` (pipelined publish + handle, per message) with `<v>` one of
  * `plain`, `same-header`, `by-hand`, `dcontext`. Default: all of them.
  */
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RoundTripJob } from './bullmq.bench.js';
 import type { NatsJob } from './nats.bench.js';
@@ -46,6 +47,11 @@ for (const variant of variants) {
     throw new Error(`unknown variant ${variant}; one of ${all.join(' ')}`);
 }
 
+// The children load dist/ (see support/impls.ts importBuild): build it first when it is stale.
+execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], {
+  stdio: 'inherit',
+  cwd: fileURLToPath(new URL('..', import.meta.url)),
+});
 const bench = (name: string) => fileURLToPath(new URL(`./${name}.bench.ts`, import.meta.url));
 const results = new Map<string, PerUnit>();
 const fmt = (n: number): string => Math.round(n).toLocaleString('en');
@@ -78,7 +84,7 @@ for (const variant of variants) {
   );
 }
 
-const version = (await import('node:child_process')).execFileSync(node, ['--version']);
+const version = execFileSync(node, ['--version']);
 console.log(
   `\nnode ${version.toString().trim()}; BullMQ ${bullmqChunks}+${2 * bullmqChunks} chunks of 60 jobs after ${bullmqWarm}; NATS ${natsChunks}+${2 * natsChunks} chunks after ${natsWarm}`,
 );
