@@ -46,4 +46,15 @@ describe('decodeName', () => {
     expect(second).toBe(first);
     expect(new Map([['tenant', 1]]).get(second!)).toBe(1);
   });
+
+  it('reads whatever name sits at a place, whichever name was there last time', () => {
+    for (const place of [0, 1, 63, 64, -1]) {
+      for (const name of ['tenant', 'tenent', 'user', 'tenant', 'ténant', 'user']) {
+        const bytes = framed(encoder.encode(name));
+        expect(decodeName(bytes, 2, bytes.length - 2, place)).toBe(name);
+      }
+    }
+    const invalid = framed(new Uint8Array([0x74, 0xff]));
+    expect(decodeName(invalid, 2, 4, 0)).toBeUndefined();
+  });
 });
