@@ -4,6 +4,7 @@
  * which also carries V8's cached hash into the registry's Map lookup. The cache is a fixed
  * direct-mapped table, so hostile input that sends ever-new names only costs the misses.
  */
+import { runtime } from '../internal/runtime.js';
 import { readUtf8 } from './bytes.js';
 
 /** Longer names are decoded each time. */
@@ -57,7 +58,7 @@ export function decodeName(
   if (hit === undefined || hit.bytes.length !== length || !sameBytes(hit.bytes, bytes, start)) {
     const text = readUtf8(bytes, start, end);
     if (text === undefined) return undefined;
-    hit = { bytes: bytes.slice(start, end), text: internalize(text) };
+    hit = { bytes: bytes.slice(start, end), text: registeredName(text) };
     interned[slot] = hit;
   }
   if (remembered) recent[place] = hit;
@@ -65,11 +66,12 @@ export function decodeName(
 }
 
 /**
- * `text` as V8's internalized copy (the one string literals and property keys use): a Map or Set
- * lookup of the registry's key names then matches by pointer instead of calling V8's
- * StringEqual per lookup (~45 instructions each, 2-4 per entry). Paid once per cache miss.
+ * The registry's own string for a registered key's name (the same characters): the registry's
+ * byName Map and an accept Set built from the key names then match it by pointer instead of
+ * calling V8's StringEqual per lookup (~45 instructions each, 2-4 per entry). Paid once per cache
+ * miss, as one Map lookup: internalizing every new name instead (a property key) measured 3-8 µs
+ * a name, which hostile input sending ever-new names would pay on every entry.
  */
-function internalize(text: string): string {
-  for (const key in { [text]: true }) return key;
-  return text;
+function registeredName(text: string): string {
+  return runtime.registry?.byName(text)?.name ?? text;
 }
