@@ -11,22 +11,38 @@ export function readBigEndian(bytes: Uint8Array, at: number, size: number): numb
   return value;
 }
 
+/** Longer text goes to the decoder at once: cheaper than building it from characters. */
+const SHORT_TEXT = 16;
+
 /**
- * The UTF-8 text in `bytes[start, end)`, or `undefined` when it is not valid UTF-8. ASCII, the
- * common case for names and ids, is built without the decoder (cheaper for short strings).
+ * The UTF-8 text in `bytes[start, end)`, or `undefined` when it is not valid UTF-8. Short ASCII,
+ * the common case for names and ids, is built without the decoder, four characters per step: one
+ * character per step cost a string concatenation each (~60 instructions, Node 24).
  */
 export function readUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
+  if (end - start > SHORT_TEXT) return strictDecode(bytes, start, end);
   let text = '';
-  for (let i = start; i < end; i++) {
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const a = bytes[i]!;
+    const b = bytes[i + 1]!;
+    const c = bytes[i + 2]!;
+    const d = bytes[i + 3]!;
+    if ((a | b | c | d) >= 0x80) return strictDecode(bytes, start, end);
+    text += String.fromCharCode(a, b, c, d);
+  }
+  for (; i < end; i++) {
     const byte = bytes[i]!;
-    if (byte >= 0x80) {
-      try {
-        return strictUtf8.decode(bytes.subarray(start, end));
-      } catch {
-        return undefined;
-      }
-    }
+    if (byte >= 0x80) return strictDecode(bytes, start, end);
     text += String.fromCharCode(byte);
   }
   return text;
+}
+
+function strictDecode(bytes: Uint8Array, start: number, end: number): string | undefined {
+  try {
+    return strictUtf8.decode(bytes.subarray(start, end));
+  } catch {
+    return undefined;
+  }
 }

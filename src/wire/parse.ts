@@ -29,6 +29,9 @@ export interface RawContext {
 }
 
 class Cursor {
+  /** Strings read so far (see decodeName's `place`). */
+  strings = 0;
+
   constructor(
     readonly bytes: Uint8Array,
     readonly limits: WireLimits,
@@ -62,7 +65,7 @@ class Cursor {
     const end = start + length;
     if (end > bytes.length) throw malformed(`${what} truncated`, at);
     this.pos = end;
-    const text = decodeName(bytes, start, end);
+    const text = decodeName(bytes, start, end, this.strings++);
     if (text === undefined) throw malformed(`${what} is not valid UTF-8`, at);
     return text;
   }
