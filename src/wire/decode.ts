@@ -93,6 +93,31 @@ function notAccepted(name: string): DContextError {
   );
 }
 
+/**
+ * How many dropped entries one decode reports one by one. Past it, the rest are counted into
+ * one summary: an error is an object with a stack trace (microseconds each), and a hostile
+ * header of a thousand tiny unknown entries under `accept: 'none'` made a thousand of them,
+ * ~20 ms of CPU per request.
+ */
+export const MAX_REPORTED_DROPS = 16;
+
+/** How many entries each summary report stands for (a report not in here stands for one). */
+const summarized = new WeakMap<DContextError, number>();
+
+/** How many dropped entries `error` (a report to `onDroppedEntry`) stands for. */
+export function droppedEntries(error: DContextError): number {
+  return summarized.get(error) ?? 1;
+}
+
+function moreNotAccepted(count: number): DContextError {
+  const error = new DContextError(
+    'NOT_ACCEPTED',
+    `${count} more context entries from the wire were dropped: this receiver does not accept them from this input (deserialize option accept; only the first ${MAX_REPORTED_DROPS} are named)`,
+  );
+  summarized.set(error, count);
+  return error;
+}
+
 function accepts(accept: Acceptance, name: string): boolean {
   // `typeof` first: comparing a Set with a string took V8's generic StrictEqual call per entry.
   return typeof accept === 'string' ? accept === 'all' : accept.has(name);
@@ -133,6 +158,10 @@ export function decodeSnapshot(input: unknown, options?: DeserializeOptions | nu
     let opaque: OpaqueEntry[] | null = null;
     let unknownNames: Set<string> | null = null;
     let seenNotDecoded = false;
+    let refused = 0; // entries not accepted: the first MAX_REPORTED_DROPS named, the rest counted
+    const refuse = (name: string): void => {
+      if (++refused <= MAX_REPORTED_DROPS) report(notAccepted(name));
+    };
     for (const entry of entries) {
       const definition = registry.byName(entry.name);
       let reason: OpaqueEntry['reason'] | undefined;
@@ -141,7 +170,7 @@ export function decodeSnapshot(input: unknown, options?: DeserializeOptions | nu
         if (unknownNames.has(entry.name)) throw duplicate(entry);
         unknownNames.add(entry.name);
         if (!accepts(accept, entry.name)) {
-          report(notAccepted(entry.name));
+          refuse(entry.name);
           continue;
         }
         reason = 'unknown-key';
@@ -149,7 +178,7 @@ export function decodeSnapshot(input: unknown, options?: DeserializeOptions | nu
         const index = definition.index;
         if (entryAt(values, index) !== undefined) throw duplicate(entry);
         const version = headerVersion(entry.header);
-        if (!accepts(accept, entry.name)) report(notAccepted(entry.name));
+        if (!accepts(accept, entry.name)) refuse(entry.name);
         else if (headerCodec(entry.header) === CodecTag.reserved) reason = 'unknown-codec';
         else if (version > definition.version) reason = 'newer-version';
         else if (definition.local || version < 1) {
@@ -177,6 +206,7 @@ export function decodeSnapshot(input: unknown, options?: DeserializeOptions | nu
     }
     if (seenNotDecoded)
       for (let i = 0; i < size; i++) if (values[i] === SEEN_NOT_DECODED) values[i] = undefined;
+    if (refused > MAX_REPORTED_DROPS) report(moreNotAccepted(refused - MAX_REPORTED_DROPS));
     return new Snapshot(values, chainFromNames(chain), opaque);
   } catch (error) {
     throw asDecodeError(error);

@@ -30,7 +30,9 @@ export interface DeserializeOptions {
   /**
    * Which keys this input may set: `'all'` (default), `'none'`, or a list of key names or
    * `ContextKey`s. Every other entry - registered, unknown or of a newer version - is dropped
-   * (never forwarded) and reported to `onDroppedEntry` with code `NOT_ACCEPTED`, naming the key.
+   * (never forwarded) and reported to `onDroppedEntry` with code `NOT_ACCEPTED`, naming the key;
+   * past the first 16 in one input, the rest are reported once, together, with their count in
+   * the message (an input of a thousand tiny entries makes 17 reports, not a thousand).
    * Anyone who can send the input can set any key it accepts: at an edge that faces untrusted
    * callers, pass the list of keys they may set.
    */

@@ -16,6 +16,7 @@ import {
   syncCtx,
   toDebugJSON,
 } from '../../src/index.js';
+import { droppedEntries, MAX_REPORTED_DROPS } from '../../src/wire/decode.js';
 import { inspectWire } from '../../src/wire/inspect.js';
 import { concat, wireBytes } from './support/wire-bytes.js';
 
@@ -64,6 +65,45 @@ describe('accept', () => {
       ['NOT_ACCEPTED', 'user'],
     ]);
     expect(reports[0]!.message).toMatch(/'tenant'.*accept/);
+  });
+
+  it('names the first 16 refused entries and counts the rest in one report, however many a hostile input carries', () => {
+    // A thousand tiny unknown entries: one error object each (with its stack trace) made such a
+    // header cost a receiver ~20 ms of CPU; the reports are bounded, the count stays exact.
+    const many = wireBytes(
+      [],
+      [
+        { name: 'request_id', version: 1, value: 'r-1' },
+        ...Array.from({ length: 1000 }, (_, i) => ({ name: `k${i}`, version: 1, value: i })),
+      ],
+    );
+    for (const accept of ['none', ['request_id']] as const) {
+      const { reports, onDroppedEntry } = reporter();
+      const received = deserialize(many, { accept: accept as never, onDroppedEntry });
+      expect(reports).toHaveLength(MAX_REPORTED_DROPS + 1);
+      expect(reports.every((e) => e.code === 'NOT_ACCEPTED')).toBe(true);
+      const dropped = accept === 'none' ? 1001 : 1000;
+      expect(reports.slice(0, MAX_REPORTED_DROPS).map((e) => e.key)).toEqual(
+        (accept === 'none' ? ['request_id'] : [])
+          .concat(Array.from({ length: 16 }, (_, i) => `k${i}`))
+          .slice(0, MAX_REPORTED_DROPS),
+      );
+      const summary = reports[MAX_REPORTED_DROPS]!;
+      expect(summary.key).toBeUndefined();
+      expect(summary.message).toContain(`${dropped - MAX_REPORTED_DROPS} more context entries`);
+      expect(reports.reduce((n, e) => n + droppedEntries(e), 0)).toBe(dropped);
+      expect(received.get(requestId)).toBe(accept === 'none' ? undefined : 'r-1');
+    }
+  });
+
+  it('reports each refused entry by name when there are no more than 16', () => {
+    const sixteen = wireBytes(
+      [],
+      Array.from({ length: 16 }, (_, i) => ({ name: `k${i}`, version: 1, value: i })),
+    );
+    const { reports, onDroppedEntry } = reporter();
+    deserialize(sixteen, { accept: ['request_id'], onDroppedEntry });
+    expect(reports.map((e) => e.key)).toEqual(Array.from({ length: 16 }, (_, i) => `k${i}`));
   });
 
   it('warns with code DCONTEXT_NOT_ACCEPTED when no onDroppedEntry is given', () => {

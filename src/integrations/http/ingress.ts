@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 // Internal, for one ALS frame per request instead of two (withContext + scope).
 import { runInSnapshotScope } from '../../async/async-context.js';
 import { DContextError, isDContextError, type Snapshot, scope, set } from '../../index.js';
+import { droppedEntries } from '../../wire/decode.js';
 import { bindRequest } from './bind-request.js';
 import { decodeHeader, type Ingress } from './ingress-options.js';
 
@@ -210,7 +211,10 @@ export function runRequest<A, B, R>(
   }
   const notAccepted = inbound.notAccepted;
   if (notAccepted !== undefined) {
-    for (const error of notAccepted) report(ingress, error, req, notAccepted.length);
+    // Past the first few, the decode reports dropped entries as one summary standing for many.
+    let count = 0;
+    for (const error of notAccepted) count += droppedEntries(error);
+    for (const error of notAccepted) report(ingress, error, req, count);
   }
 
   let refusedBy: unknown;

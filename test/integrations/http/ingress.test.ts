@@ -165,6 +165,29 @@ describe.each(FRAMEWORKS)('%s ingress', (framework: Framework) => {
     ]);
   });
 
+  it('bounds the reports of a header made of many tiny unknown entries, keeping the exact count', async () => {
+    const server = await serve({});
+    reports.length = 0;
+    const entries = Array.from({ length: 1000 }, (_, i) => ({
+      name: `k${i}`,
+      version: 1,
+      value: 0,
+    }));
+    const header = Buffer.from(wireBytes([], entries)).toString('base64url');
+    expect(header.length).toBeLessThan(16 * 1024); // fits Node's header limit
+    const result = await call(server, { 'x-dcontext': header });
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({ chain: ['http'] });
+    expect(reports).toHaveLength(17);
+    expect(
+      reports.every((r) => r.error.code === 'NOT_ACCEPTED' && r.report.notAccepted === 1000),
+    ).toBe(true);
+    expect(reports.slice(0, 16).map((r) => r.error.key)).toEqual(
+      Array.from({ length: 16 }, (_, i) => `k${i}`),
+    );
+    expect(reports[16]!.error.message).toContain('984 more context entries');
+  });
+
   it("takes every key and the caller's scope chain with accept: 'all'", async () => {
     const server = await serve({ accept: 'all' });
     const header = contextHeader({ user: 'u-1', tenant: 'acme' }, ['gateway']);
