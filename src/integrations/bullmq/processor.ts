@@ -49,8 +49,10 @@ export function withJobContext<J extends JobLike = Job, A extends unknown[] = []
       );
       if (!inbound.ok && fail) return Promise.reject(inbound.error satisfies DContextError);
       const snapshot = inbound.ok ? inbound.snapshot : Snapshot.empty();
-      const result = runFresh(snapshot, `job:${job.queueName}`, () => processor(job, ...rest));
-      return Promise.resolve(result) as Promise<Awaited<R>>;
+      // Promise.resolve inside the frame: a lazy thenable (a query builder) runs its then() there.
+      return runFresh(snapshot, `job:${job.queueName}`, () =>
+        Promise.resolve(processor(job, ...rest)),
+      ) as Promise<Awaited<R>>;
     } catch (error) {
       return Promise.reject(error);
     }

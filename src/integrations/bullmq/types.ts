@@ -43,7 +43,7 @@ export interface JobContextOptions<J extends JobLike = JobLike> {
   readonly onInvalid?: 'drop' | 'fail';
   /**
    * Receives each `DContextError` of a job: why its context was refused (`DECODE_FAILED`,
-   * `CONTEXT_TOO_LARGE`, `BAD_SIGNATURE`), and one `NOT_ACCEPTED` per dropped entry. Default: one
+   * `CONTEXT_TOO_LARGE`, `BAD_SIGNATURE`), and one `NOT_ACCEPTED` per dropped entry (past 16, one more for the rest, with their count). Default: one
    * `DContextWarning` per error code and process, then silence; pass `onError` to log each.
    */
   readonly onError?: (error: DContextError, job: J) => void;

@@ -30,7 +30,7 @@ export interface ReceiveOptions<T> {
   readonly verifyKeys?: readonly SigningKey[];
   /**
    * Receives each `DContextError` of a delivery: why its context was refused (`DECODE_FAILED`,
-   * `CONTEXT_TOO_LARGE`, `BAD_SIGNATURE`), one `NOT_ACCEPTED` per dropped entry. Default: one
+   * `CONTEXT_TOO_LARGE`, `BAD_SIGNATURE`), one `NOT_ACCEPTED` per dropped entry (past 16, one more for the rest, with their count). Default: one
    * `DContextWarning` per error code and process, then silence; pass `onError` to log each.
    */
   readonly onError?: (error: DContextError, item: T) => void;

@@ -56,7 +56,7 @@ export interface IngressOptions {
   readonly onInvalid?: 'ignore' | 'reject';
   /**
    * Receives each `DContextError` of a request: the reason its inbound context was refused, and
-   * one `NOT_ACCEPTED` per dropped entry. `req` is Node's `IncomingMessage` (Fastify's
+   * one `NOT_ACCEPTED` per dropped entry (past 16, one more for the rest, with their count). `req` is Node's `IncomingMessage` (Fastify's
    * `request.raw`). Default: one `DContextWarning` per error code and process, then silence (an
    * edge must not let strangers fill its logs): pass `onError` to log them.
    */

@@ -94,7 +94,7 @@ export interface HandleOptions<M extends MsgLike = MsgLike> {
   readonly afterSettle?: (outcome: SettleOutcome, msg: M) => unknown;
   /**
    * Receives each error of a delivery that has nowhere else to go: the `DContextError` why its
-   * context was refused and one `NOT_ACCEPTED` per dropped entry, and whatever the handler, a
+   * context was refused and one `NOT_ACCEPTED` per dropped entry (past 16, one more for the rest, with their count), and whatever the handler, a
    * middleware, a settle call dcontext made or a post-settle hook threw. Default: one
    * `DContextWarning` per `DContextError` code and process, and `console.error` for the others.
    */

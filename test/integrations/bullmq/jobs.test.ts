@@ -272,6 +272,36 @@ describe('addWithContext and withJobContext', () => {
     await expect(bad.waitUntilFinished(events)).rejects.toThrow('boom in r-sync');
   });
 
+  it('a processor returning a lazy thenable (a query builder) runs its then() in the job context', async () => {
+    const q = queue('thenable');
+    const events = new QueueEvents(q.name, { connection });
+    closers.push(() => events.close());
+    await events.waitUntilReady();
+    // The worker is made in an ambient scope: the thenable must never see it.
+    const worker = await scope('worker', async () => {
+      set(requestId, 'AMBIENT');
+      return new Worker(
+        q.name,
+        withJobContext(() => ({
+          // biome-ignore lint/suspicious/noThenProperty: a lazy thenable, as a query builder is
+          then(resolve: (value: unknown) => void) {
+            resolve({ requestId: tryGet(requestId) ?? null, chain: scopeChain() });
+          },
+        })),
+        { connection },
+      );
+    });
+    closers.push(() => worker.close());
+    const added = await scope('sender', async () => {
+      set(requestId, 'job-ctx');
+      return addWithContext(q, 'lazy', {});
+    });
+    expect(await added.waitUntilFinished(events)).toEqual({
+      requestId: 'job-ctx',
+      chain: ['sender', `job:${q.name}`],
+    });
+  });
+
   it('an oversize context rejects the add and adds nothing', async () => {
     const q = queue('oversize');
     const before = maxContextSize();
