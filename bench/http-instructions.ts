@@ -15,20 +15,15 @@
  * `$TMPDIR/dcontext-instructions/` for `callgrind_annotate`.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { initialize, RegistryBuilder, serializeToString, set, syncCtx } from '../src/index.js';
+import { cliOption, counts, INSTRUCTIONS_DIR } from './support/callgrind.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const at = args.indexOf(name);
-  if (at === -1) return fallback;
-  const [value] = args.splice(at, 2).slice(1);
-  return value ?? fallback;
-};
+const option = (name: string, fallback: string): string => cliOption(args, name, fallback);
 const node = option('--node', process.execPath);
 const N = Number(option('--requests', '2000'));
 const WARMUP = Number(option('--warmup', '3000'));
@@ -57,7 +52,7 @@ const variants =
         'node:otel',
       ];
 
-const out = join(tmpdir(), 'dcontext-instructions');
+const out = INSTRUCTIONS_DIR;
 mkdirSync(out, { recursive: true });
 
 // The x-dcontext header the bench sends: tenant and user, encoded by dcontext itself.
@@ -110,30 +105,8 @@ function started(child: ChildProcess): Promise<number> {
   });
 }
 
-/** The total instructions (`summary:` / `totals:` line) of a callgrind dump. */
-function instructions(file: string): number {
-  const text = readFileSync(file, 'utf8');
-  const match = /^(?:summary|totals): (\d+)/m.exec(text);
-  if (!match) throw new Error(`no totals in ${file}`);
-  return Number(match[1]);
-}
-
 function control(flag: string, pid: number): void {
   execFileSync('callgrind_control', [flag, String(pid)], { stdio: 'ignore' });
-}
-
-/** Instructions of the main thread and of all threads, in the dumps numbered `part`. */
-function counts(prefix: string, part: number): { main: number; all: number } {
-  const files = readdirSync(out).filter((file) => file.startsWith(`${prefix}.${part}-`));
-  if (files.length === 0) throw new Error(`no dump ${prefix}.${part}`);
-  let main = 0;
-  let all = 0;
-  for (const file of files) {
-    const count = instructions(join(out, file));
-    all += count;
-    if (file.endsWith('-01')) main = count;
-  }
-  return { main, all };
 }
 
 interface PerRequest {

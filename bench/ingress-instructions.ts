@@ -17,14 +17,10 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliOption } from './support/callgrind.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const at = args.indexOf(name);
-  if (at === -1) return fallback;
-  const [value] = args.splice(at, 2).slice(1);
-  return value ?? fallback;
-};
+const option = (name: string, fallback: string): string => cliOption(args, name, fallback);
 const node = option('--node', process.execPath);
 const N = Number(option('--calls', '10000'));
 const nodeFlag = option('--node-flag', '');

@@ -18,15 +18,10 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RoundTripJob } from './bullmq.bench.js';
 import type { NatsJob } from './nats.bench.js';
-import { instructionsPerUnit, type PerUnit } from './support/callgrind.js';
+import { cliOption, instructionsPerUnit, type PerUnit } from './support/callgrind.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const at = args.indexOf(name);
-  if (at === -1) return fallback;
-  const [value] = args.splice(at, 2).slice(1);
-  return value ?? fallback;
-};
+const option = (name: string, fallback: string): string => cliOption(args, name, fallback);
 const node = option('--node', process.execPath);
 // Chunks: BullMQ 60 jobs each, NATS request/reply 50 requests, publish + handle 200 messages.
 const bullmqChunks = Number(option('--chunks-bullmq', '10'));

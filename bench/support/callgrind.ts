@@ -31,15 +31,27 @@ export interface PerUnit {
   readonly all: number;
 }
 
-const out = join(tmpdir(), 'dcontext-instructions');
+/** Where the instruction benches write their callgrind dumps. */
+export const INSTRUCTIONS_DIR = join(tmpdir(), 'dcontext-instructions');
+const out = INSTRUCTIONS_DIR;
 
+/** `--name value` taken out of `args` (the command line after the script), or `fallback`. */
+export function cliOption(args: string[], name: string, fallback: string): string {
+  const at = args.indexOf(name);
+  if (at === -1) return fallback;
+  const [value] = args.splice(at, 2).slice(1);
+  return value ?? fallback;
+}
+
+/** The total instructions (`summary:` / `totals:` line) of a callgrind dump. */
 function total(file: string): number {
   const match = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
   if (!match) throw new Error(`no totals in ${file}`);
   return Number(match[1]);
 }
 
-function counts(prefix: string, part: number): PerUnit {
+/** Instructions of the main thread and of all threads, in the dumps `<prefix>.<part>-NN`. */
+export function counts(prefix: string, part: number): PerUnit {
   const files = readdirSync(out).filter((file) => file.startsWith(`${prefix}.${part}-`));
   if (files.length === 0) throw new Error(`no callgrind dump ${prefix}.${part}`);
   let main = 0;
