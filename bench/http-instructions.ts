@@ -68,8 +68,10 @@ const contextHeader = syncCtx.scope('upstream', () => {
 
 function headersFor(variant: string, i: number): Record<string, string> {
   const headers: Record<string, string> = { 'x-request-id': `req-${i}` };
-  if (variant.endsWith(':dcontext')) headers['x-dcontext'] = contextHeader;
-  else {
+  // `<variant>@compare`: the same variant on the build in BENCH_DCONTEXT_COMPARE.
+  if (variant.replace(/@compare$/, '').endsWith(':dcontext')) {
+    headers['x-dcontext'] = contextHeader;
+  } else {
     headers['x-tenant'] = 'acme';
     headers['x-user'] = 'u-42';
   }

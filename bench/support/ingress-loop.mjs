@@ -7,17 +7,21 @@
  * - `ingress`: `httpContext`'s listener with that header and `x-request-id` (accept: tenant, user);
  * - `ingress-plain`: the same with `x-tenant`/`x-user` mapped by `headers` instead;
  * - `request`: making the fake request alone (to subtract).
- * Loads the build in dist/, as the HTTP bench's servers do.
+ * Loads the build in dist/, as the HTTP bench's servers do, or the one in the directory
+ * `BENCH_DCONTEXT_COMPARE` names (to compare a change with main's build).
  */
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
 
 const variant = process.argv[2] ?? 'ingress';
 const N = Number(process.argv[3] ?? 10000);
+const build = process.env.BENCH_DCONTEXT_COMPARE;
+const load = (entry, file) => import(build ? pathToFileURL(`${build}/${file}`).href : entry);
 const { deserialize, get, initialize, RegistryBuilder, serializeToString, set, syncCtx } =
-  await import('dcontext');
-const { httpContext } = await import('dcontext/http');
+  await load('dcontext', 'index.js');
+const { httpContext } = await load('dcontext/http', 'http.js');
 
 const builder = new RegistryBuilder();
 const requestId = builder.register('request_id');

@@ -67,3 +67,34 @@ export function runInSnapshotScope<R>(snapshot: Snapshot, name: string, fn: () =
   currentRegistry();
   return als.run(childFrameOfSnapshot(snapshot, name), fn);
 }
+
+/**
+ * A scope named `name`, built ahead of running code in it: a child of the async store's current
+ * frame, or of `snapshot` when given. Nothing is entered yet: the caller writes its values with
+ * `writeSlot` (validated; a refusal throws and leaves nothing behind) and then runs in the frame
+ * with {@link runInFrame}. For dcontext/http's ingress: one frame, one copy of the values and no
+ * closure per request. `snapshot` is trusted.
+ * @internal
+ */
+export function preparedScope(snapshot: Snapshot | undefined, name: string): Frame {
+  currentRegistry();
+  return snapshot === undefined
+    ? childFrame(als.getStore() ?? runtime.root, name)
+    : childFrameOfSnapshot(snapshot, name);
+}
+
+/**
+ * Runs `fn(a, b, c, d)` in `frame` (a frame from {@link preparedScope}), with one
+ * `AsyncLocalStorage.run`, and returns what it returns.
+ * @internal
+ */
+export function runInFrame<A, B, C, D, R>(
+  frame: Frame,
+  fn: (a: A, b: B, c: C, d: D) => R,
+  a: A,
+  b: B,
+  c: C,
+  d: D,
+): R {
+  return als.run(frame, fn, a, b, c, d);
+}

@@ -51,3 +51,33 @@ export function runInBoth<A extends unknown[], R>(
     runtime.syncCurrent = previous;
   }
 }
+
+/**
+ * `listener`, bound to the frames of both stores active now: unlike `bindListener` (a fresh scope
+ * per call, from a snapshot), it runs in those very frames, as the code of the scope that added it
+ * does (its writes land there). When they are still the active frames at the emit (an emit
+ * scheduled from that scope, as a request's `'end'` after its response is), it is called as it
+ * is; otherwise they are entered with one `AsyncLocalStorage.run`. For dcontext/http's request
+ * binding, where every request gets such a listener from Node itself. `listener` is trusted.
+ */
+export function frameListener(
+  listener: (this: unknown, ...args: unknown[]) => unknown,
+): (this: unknown, ...args: unknown[]) => unknown {
+  const asyncFrame = als.getStore();
+  const syncFrame = runtime.syncCurrent;
+  return function (this: unknown, ...args: unknown[]): unknown {
+    if (als.getStore() === asyncFrame && runtime.syncCurrent === syncFrame) {
+      return listener.apply(this, args);
+    }
+    const previous = runtime.syncCurrent;
+    runtime.syncCurrent = syncFrame;
+    try {
+      // No closure per call: the store runs Reflect.apply(listener, this, args).
+      return asyncFrame === undefined
+        ? als.exit(Reflect.apply, listener, this, args)
+        : als.run(asyncFrame, Reflect.apply, listener, this, args);
+    } finally {
+      runtime.syncCurrent = previous;
+    }
+  };
+}

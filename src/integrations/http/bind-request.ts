@@ -3,7 +3,7 @@
  * methods onto each request measured ~0.5-0.8 µs a request on a real `IncomingMessage` (Node 20
  * and 24; a large object, whose property store grows); here the five methods are defined once,
  * on `IncomingMessage.prototype`, the first time an ingress serves a request, and each request
- * gets one flag. The methods bind the listeners of a flagged request, as `bindEmitter` does, and
+ * gets one flag. The methods bind the listeners of a flagged request to the scope adding them, and
  * leave every other `IncomingMessage` (a client's response, a request no ingress served) to the
  * method they inherit, looked up at each call (a later patch of `Readable.prototype` still
  * applies). A request whose methods are not those (an instance patched by another library, an
@@ -11,7 +11,9 @@
  */
 import type { EventEmitter } from 'node:events';
 import { IncomingMessage } from 'node:http';
-import { bindEmitter, bindListener, type Listener } from '../../index.js';
+// Internal: listeners of a request enter its frame, not a snapshot of it (see requestListener).
+import { bindEmitter, type Listener } from '../../index.js';
+import { frameListener } from '../../internal/both-stores.js';
 
 /**
  * The flag of a bound request. Global (`Symbol.for`): the ESM and CommonJS builds share the
@@ -41,7 +43,7 @@ function adds(name: 'on' | 'addListener' | 'prependListener'): Add {
   return function (this: Flagged, event, listener) {
     const bound =
       this[BOUND_REQUEST] === true && typeof listener === 'function'
-        ? bindListener(listener)
+        ? requestListener(listener)
         : listener;
     return inherited(name).call(this, event, bound);
   };
@@ -58,8 +60,19 @@ function addsOnce(name: 'once' | 'prependOnceListener', add: 'on' | 'prependList
   };
 }
 
+/**
+ * `listener` bound to the scope that adds it (see frameListener: no snapshot, and no `run` at all
+ * when the emit comes from that scope already, as the `'end'` listener Node adds to every request
+ * after its response does), with `listener` kept for `off(event, listener)` as Node's `once` does.
+ */
+function requestListener(listener: Listener): Listener {
+  const bound: Listener & { listener?: Listener } = frameListener(listener);
+  bound.listener = listener;
+  return bound;
+}
+
 function onceListener(emitter: EventEmitter, event: EventName, listener: Listener): Listener {
-  const bound = bindListener(listener);
+  const bound = frameListener(listener);
   let fired = false;
   const wrapper = function (this: unknown, ...args: unknown[]): unknown {
     if (fired) return undefined;
@@ -92,8 +105,9 @@ function definePrototypeMethods(): void {
 }
 
 /**
- * Makes every listener added to `req` from now on run in the context where it was added (both
- * stores), as `bindEmitter(req)` does.
+ * Makes every listener added to `req` from now on run in the scope where it was added (both
+ * stores): in that scope itself, as the request's own code does, where `bindEmitter(req)` gives
+ * each call a fresh scope of its own (the fallback below keeps that).
  */
 export function bindRequest(req: IncomingMessage): void {
   if (proto.on[REQUEST_METHOD] !== true) definePrototypeMethods();

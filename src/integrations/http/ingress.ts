@@ -5,9 +5,12 @@
  * 'reject'`, to a 400 answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-// Internal, for one ALS frame per request instead of two (withContext + scope).
-import { runInSnapshotScope } from '../../async/async-context.js';
-import { DContextError, isDContextError, type Snapshot, scope, set } from '../../index.js';
+// Internal: the request's scope is built, values and all, before one AsyncLocalStorage.run.
+import { preparedScope, runInFrame } from '../../async/async-context.js';
+import { DContextError, isDContextError, type Snapshot } from '../../index.js';
+import { requireDefinition } from '../../registry/registry.js';
+import { writeSlot } from '../../store/frame.js';
+import type { Frame } from '../../store/frame-shape.js';
 import { droppedEntries } from '../../wire/decode.js';
 import { bindRequest } from './bind-request.js';
 import { decodeHeader, type Ingress } from './ingress-options.js';
@@ -169,9 +172,6 @@ function scopeName(ingress: Ingress, req: IncomingMessage): string {
   }
 }
 
-/** Marks a request whose inbound values a key refused: it starts again with none. */
-const REFUSED: unique symbol = Symbol('refused');
-
 /** How a door (node:http, Express, Fastify) goes on with a request, or answers it with a 400. */
 export interface Door<A, B, R> {
   /** Runs the rest of the request (the listener, `next()`), inside its scope. */
@@ -180,6 +180,49 @@ export interface Door<A, B, R> {
   reject(a: A, b: B, error: DContextError): void;
   /** Sets a response header (the echoed request id) the way the framework wants it set. */
   setHeader(a: A, b: B, name: string, value: string): void;
+}
+
+/**
+ * The request's scope, built before anything runs in it: `values`' snapshot (or the current
+ * context) as a child named `name`, with the plain header values and the request id written in.
+ * Throws (`TYPE_MISMATCH` from a key's validate, or what `generate()` threw) with nothing set and
+ * no header echoed; on success echoes the request id.
+ */
+function buildScope<A, B, R>(
+  ingress: Ingress,
+  name: string,
+  values: Inbound,
+  res: ServerResponse,
+  door: Door<A, B, R>,
+  a: A,
+  b: B,
+): Frame {
+  const frame = preparedScope(values.snapshot, name);
+  const plain = values.plain;
+  if (plain !== undefined) {
+    const headers = ingress.headers;
+    for (let i = 0; i < headers.length; i++) {
+      const value = plain[i];
+      if (value !== undefined) writeSlot(frame, requireDefinition(headers[i]![1]), value);
+    }
+  }
+  const rid = ingress.requestId;
+  if (rid !== undefined) {
+    const id = values.requestId ?? rid.generate();
+    writeSlot(frame, requireDefinition(rid.key), id);
+    if (rid.echo && !res.headersSent) door.setHeader(a, b, rid.header, id);
+  }
+  return frame;
+}
+
+/** What runs inside the request's scope (module level: a request allocates no closure). */
+function enterRequest<A, B, R>(req: IncomingMessage, door: Door<A, B, R>, a: A, b: B): R {
+  // Listeners the handler or a body parser adds to the request (req.on('data'/'end')) run in
+  // this request's scope, not in that of whoever emits on the socket. Not the response: its
+  // 'finish' and 'close' are emitted from writes made in the scope already, and binding it
+  // cost ~25% of a hello-world server's throughput (Node 24, measured here).
+  bindRequest(req);
+  return door.next(a, b);
 }
 
 /**
@@ -217,62 +260,32 @@ export function runRequest<A, B, R>(
     for (const error of notAccepted) report(ingress, error, req, count);
   }
 
-  let refusedBy: unknown;
-  const enter = (values: Inbound): R | typeof REFUSED => {
-    const body = (): R | typeof REFUSED => {
+  let frame: Frame | undefined;
+  try {
+    frame = buildScope(ingress, name, inbound, res, door, a, b);
+  } catch (error) {
+    // A key's validate refused an inbound value: nothing of the request's inbound context is kept.
+    const refused = asError(error);
+    report(ingress, refused, req);
+    if (ingress.reject) {
+      door.reject(a, b, refused);
+      return undefined;
+    }
+    if (
+      inbound.snapshot !== undefined ||
+      inbound.plain !== undefined ||
+      inbound.requestId !== undefined
+    ) {
       try {
-        const plain = values.plain;
-        if (plain !== undefined) {
-          const headers = ingress.headers;
-          for (let i = 0; i < headers.length; i++) {
-            const value = plain[i];
-            if (value !== undefined) set(headers[i]![1], value);
-          }
-        }
-        const rid = ingress.requestId;
-        if (rid !== undefined) {
-          const id = values.requestId ?? rid.generate();
-          set(rid.key, id);
-          if (rid.echo && !res.headersSent) door.setHeader(a, b, rid.header, id);
-        }
-      } catch (error) {
-        refusedBy = error;
-        return REFUSED;
+        frame = buildScope(ingress, name, NOTHING, res, door, a, b);
+      } catch (second) {
+        report(ingress, asError(second), req);
       }
-      // Listeners the handler or a body parser adds to the request (req.on('data'/'end')) run in
-      // this request's scope, not in that of whoever emits on the socket. Not the response: its
-      // 'finish' and 'close' are emitted from writes made in the scope already, and binding it
-      // cost ~25% of a hello-world server's throughput (Node 24, measured here).
-      bindRequest(req);
-      return door.next(a, b);
-    };
-    return values.snapshot === undefined
-      ? scope(name, body)
-      : runInSnapshotScope(values.snapshot, name, body);
-  };
-
-  const result = enter(inbound);
-  if (result !== REFUSED) return result;
-  // A key's validate refused an inbound value: nothing of the request's inbound context is kept.
-  report(ingress, asError(refusedBy), req);
-  if (ingress.reject) {
-    door.reject(a, b, asError(refusedBy));
-    return undefined;
+    }
+    // Even a generated id was refused (a generate() its key's validate rejects): run without one.
+    frame ??= preparedScope(undefined, name);
   }
-  const carried =
-    inbound.snapshot !== undefined ||
-    inbound.plain !== undefined ||
-    inbound.requestId !== undefined;
-  if (carried) {
-    const second = enter(NOTHING);
-    if (second !== REFUSED) return second;
-    report(ingress, asError(refusedBy), req);
-  }
-  // Even a generated id was refused (a generate() its key's validate rejects): run without one.
-  return scope(name, () => {
-    bindRequest(req);
-    return door.next(a, b);
-  });
+  return runInFrame(frame, enterRequest, req, door, a, b);
 }
 
 /** The 400 answer of `onInvalid: 'reject'` on a plain Node response. */

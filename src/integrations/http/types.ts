@@ -10,7 +10,10 @@ export interface IngressRequestIdOptions {
   readonly key: KeyRef;
   /** The header it is read from and echoed on. Default `'x-request-id'`. */
   readonly header?: string;
-  /** Makes an id when the request carries none (or an invalid one). Default `crypto.randomUUID`. */
+  /**
+   * Makes an id when the request carries none (or an invalid one). Default `crypto.randomUUID`.
+   * Called before the request's scope is entered: it sees the context around the server.
+   */
   readonly generate?: () => string;
   /** Sets the id on the response, under `header`. Default `true`. */
   readonly echo?: boolean;

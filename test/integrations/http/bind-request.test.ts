@@ -8,9 +8,19 @@ import { type EventEmitter, once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindEmitter, get, initialize, scope, set, tryGet } from '../../../src/index.js';
+import {
+  asyncCtx,
+  bindEmitter,
+  get,
+  initialize,
+  scope,
+  scopeChain,
+  set,
+  syncCtx,
+  tryGet,
+} from '../../../src/index.js';
 import { httpContext } from '../../../src/integrations/http/index.js';
-import { builder, requestId } from './support/keys.js';
+import { builder, requestId, user } from './support/keys.js';
 
 initialize(builder);
 
@@ -71,6 +81,47 @@ describe("a served request's listeners", () => {
         ].join(' '),
       );
     }
+  });
+
+  it('run in the scope that added them, and leave the emitter in its own context, even when they throw', async () => {
+    const answer = await serve('r-inner', (req, res) => {
+      const reads: string[] = [];
+      scope('inner', () => {
+        set(user, 'u-inner');
+        req.on('e', () => reads.push(`${get(requestId)}/${get(user)}/${scopeChain().join('>')}`));
+        req.on('boom', () => {
+          throw new Error('listener failed');
+        });
+      });
+      scope('elsewhere', () => {
+        set(requestId, 'r-elsewhere');
+        syncCtx.scope('sync-elsewhere', () => {
+          req.emit('e');
+          expect(() => req.emit('boom')).toThrow('listener failed');
+          // The emitter's own context, both stores, is as it was.
+          reads.push(`${get(requestId)}/${tryGet(user)}/${syncCtx.scopeChain().join('>')}`);
+        });
+      });
+      // Emitted from the request's own scope (as Node emits 'end' after the response): the same.
+      req.emit('e');
+      res.end(reads.join(' '));
+    });
+    expect(answer).toBe(
+      'r-inner/u-inner/http>inner r-elsewhere/undefined/sync-elsewhere r-inner/u-inner/http>inner',
+    );
+  });
+
+  it('added outside any scope run outside any scope, not in the context that emits', async () => {
+    let served: IncomingMessage | undefined;
+    await serve('r-outside', (req, res) => {
+      served = req;
+      res.end();
+    });
+    const reads: unknown[] = [];
+    expect(asyncCtx.isActive()).toBe(false);
+    served!.on('e', () => reads.push([tryGet(requestId), asyncCtx.isActive()]));
+    emitFromElsewhere(served!, 'e');
+    expect(reads).toEqual([[undefined, false]]);
   });
 
   it('can be removed by the original listener, once listeners too', async () => {
