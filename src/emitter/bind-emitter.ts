@@ -115,7 +115,7 @@ export function bindEmitter<E extends EventEmitter>(emitter: E): E {
   }
   // Bound already: by this function, or (a request an ingress of dcontext/http serves) through
   // the methods dcontext/http defines on IncomingMessage.prototype.
-  if (target.on[BOUND] === true || (target as { [REQUEST]?: true })[REQUEST] === true) {
+  if (target.on[BOUND] === true || (target as { [REQUEST]?: unknown })[REQUEST] !== undefined) {
     return emitter;
   }
   // Read through the instance: a subclass (or another patch) may have overridden them.

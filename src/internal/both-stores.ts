@@ -5,6 +5,8 @@
  * store, and through the top-level verbs.
  */
 
+import { childFrame } from '../store/frame.js';
+import type { Frame } from '../store/frame-shape.js';
 import { captureFrame, frameOfSnapshot, type Snapshot } from '../store/snapshot.js';
 import { runtime } from './runtime.js';
 
@@ -52,30 +54,33 @@ export function runInBoth<A extends unknown[], R>(
   }
 }
 
+/** The async store's current frame (undefined outside any async scope). */
+export function currentAsyncFrame(): Frame | undefined {
+  return als.getStore();
+}
+
 /**
- * `listener`, bound to the frames of both stores active now: unlike `bindListener` (a fresh scope
- * per call, from a snapshot), it runs in those very frames, as the code of the scope that added it
- * does (its writes land there). When they are still the active frames at the emit (an emit
- * scheduled from that scope, as a request's `'end'` after its response is), it is called as it
- * is; otherwise they are entered with one `AsyncLocalStorage.run`. For dcontext/http's request
- * binding, where every request gets such a listener from Node itself. `listener` is trusted.
+ * `listener`, added while `own` is the async store's current frame, bound to it and to the sync
+ * store's current frame, more cheaply than `bindListener`: frames, not snapshots. Emitted where
+ * both frames are still the current ones (a request's `'end'` listener that Node adds after the
+ * response, emitted from the request's own scope), it is called as it is: exactly what would
+ * happen unbound. Emitted anywhere else, it runs in a fresh child scope of each frame, as
+ * `bindListener` runs it: its writes reach neither `own` nor the emitter. `listener` is trusted.
  */
 export function frameListener(
   listener: (this: unknown, ...args: unknown[]) => unknown,
+  own: Frame,
 ): (this: unknown, ...args: unknown[]) => unknown {
-  const asyncFrame = als.getStore();
   const syncFrame = runtime.syncCurrent;
   return function (this: unknown, ...args: unknown[]): unknown {
-    if (als.getStore() === asyncFrame && runtime.syncCurrent === syncFrame) {
+    if (als.getStore() === own && runtime.syncCurrent === syncFrame) {
       return listener.apply(this, args);
     }
     const previous = runtime.syncCurrent;
-    runtime.syncCurrent = syncFrame;
+    runtime.syncCurrent = childFrame(syncFrame, undefined);
     try {
       // No closure per call: the store runs Reflect.apply(listener, this, args).
-      return asyncFrame === undefined
-        ? als.exit(Reflect.apply, listener, this, args)
-        : als.run(asyncFrame, Reflect.apply, listener, this, args);
+      return als.run(childFrame(own, undefined), Reflect.apply, listener, this, args);
     } finally {
       runtime.syncCurrent = previous;
     }

@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 // Internal: the request's scope is built, values and all, before one AsyncLocalStorage.run.
 import { preparedScope, runInFrame } from '../../async/async-context.js';
 import { DContextError, isDContextError, type Snapshot } from '../../index.js';
-import { requireDefinition } from '../../registry/registry.js';
+import { frameListener } from '../../internal/both-stores.js';
+import { currentRegistry, requireDefinition } from '../../registry/registry.js';
 import { writeSlot } from '../../store/frame.js';
 import type { Frame } from '../../store/frame-shape.js';
 import { droppedEntries } from '../../wire/decode.js';
@@ -239,6 +240,8 @@ export function runRequest<A, B, R>(
   a: A,
   b: B,
 ): R | undefined {
+  // Serving before initialize() is the server's bug, not bad input: it throws before any report.
+  currentRegistry();
   const name = scopeName(ingress, req);
   let inbound: Inbound;
   try {
@@ -285,7 +288,20 @@ export function runRequest<A, B, R>(
     // Even a generated id was refused (a generate() its key's validate rejects): run without one.
     frame ??= preparedScope(undefined, name);
   }
+  if (res.socket == null && typeof res.emit === 'function') bindQueuedResponse(res, frame);
   return runInFrame(frame, enterRequest, req, door, a, b);
+}
+
+/**
+ * A response queued behind another on its socket (HTTP/1.1 pipelining: no socket yet) is flushed
+ * from the previous response's `'finish'`, so its own events (`'finish'`, Fastify's
+ * `onResponse`, loggers) would run in the previous request's context. Its `emit` is bound to the
+ * request's frame instead (called as it is when that frame is current). Only such responses: a
+ * response with its socket emits from writes made in its own scope.
+ */
+function bindQueuedResponse(res: ServerResponse, frame: Frame): void {
+  const emit = res.emit as (this: unknown, ...args: unknown[]) => unknown;
+  res.emit = frameListener(emit, frame) as ServerResponse['emit'];
 }
 
 /** The 400 answer of `onInvalid: 'reject'` on a plain Node response. */

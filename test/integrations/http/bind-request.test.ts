@@ -7,6 +7,8 @@
 import { type EventEmitter, once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asyncCtx,
@@ -19,7 +21,7 @@ import {
   syncCtx,
   tryGet,
 } from '../../../src/index.js';
-import { httpContext } from '../../../src/integrations/http/index.js';
+import { fastifyContext, httpContext } from '../../../src/integrations/http/index.js';
 import { builder, requestId, user } from './support/keys.js';
 
 initialize(builder);
@@ -111,7 +113,7 @@ describe("a served request's listeners", () => {
     );
   });
 
-  it('added outside any scope run outside any scope, not in the context that emits', async () => {
+  it('added outside any scope run in a scope of their own, never in the context that emits', async () => {
     let served: IncomingMessage | undefined;
     await serve('r-outside', (req, res) => {
       served = req;
@@ -119,9 +121,15 @@ describe("a served request's listeners", () => {
     });
     const reads: unknown[] = [];
     expect(asyncCtx.isActive()).toBe(false);
-    served!.on('e', () => reads.push([tryGet(requestId), asyncCtx.isActive()]));
+    served!.on('e', () => {
+      reads.push(tryGet(requestId));
+      // A scope opened inside (a fresh run of the store) must not bring the emitter's values back.
+      scope('inside', () => reads.push(tryGet(requestId)));
+      set(user, 'set-by-listener');
+    });
     emitFromElsewhere(served!, 'e');
-    expect(reads).toEqual([[undefined, false]]);
+    emitFromElsewhere(served!, 'e');
+    expect(reads).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('can be removed by the original listener, once listeners too', async () => {
@@ -201,5 +209,108 @@ describe('an IncomingMessage no ingress served', () => {
       other.closeAllConnections();
       other.close();
     }
+  });
+});
+
+describe('a listener added to a served request from a context every request shares', () => {
+  it('runs in a scope of its own: its writes never reach the shared scope, nor later requests', async () => {
+    // The server is started in a scope of the app; a 'request' listener registered after the
+    // ingress runs in that shared context and adds a listener that writes.
+    const shared = await scope('app', async () => {
+      const app = http.createServer(
+        httpContext(
+          (req, res) => {
+            req.resume();
+            req.on('end', () => res.end(`${tryGet(requestId)}:${String(tryGet(user))}`));
+          },
+          { requestId: { key: requestId } },
+        ),
+      );
+      app.on('request', (req: IncomingMessage) => {
+        req.on('data', () => set(user, `uploader-of-${String(req.headers['x-request-id'])}`));
+      });
+      app.listen(0, '127.0.0.1');
+      await once(app, 'listening');
+      return app;
+    });
+    const url = `http://127.0.0.1:${(shared.address() as AddressInfo).port}/`;
+    const answers: string[] = [];
+    for (const [id, body] of [
+      ['r-1', 'upload'],
+      ['r-2', undefined],
+      ['r-3', 'x'],
+    ] as const) {
+      const headers = { 'x-request-id': id };
+      const response = await fetch(
+        url,
+        body === undefined ? { headers } : { method: 'POST', body, headers },
+      );
+      answers.push(await response.text());
+    }
+    shared.closeAllConnections();
+    shared.close();
+    expect(answers).toEqual(['r-1:undefined', 'r-2:undefined', 'r-3:undefined']);
+  });
+});
+
+/** Writes `ids` as pipelined HTTP/1.1 requests on one socket and waits for every answer. */
+async function pipeline(port: number, ids: string[]): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString();
+  });
+  socket.write(
+    ids.map((id) => `GET /p HTTP/1.1\r\nhost: x\r\nx-request-id: ${id}\r\n\r\n`).join(''),
+  );
+  while ((received.match(/HTTP\/1\.1 200/g) ?? []).length < ids.length) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  socket.destroy();
+}
+
+describe('pipelined requests (HTTP/1.1, one socket, written back to back)', () => {
+  const ids = ['p-a', 'p-b', 'p-c', 'p-d'];
+  // The first answers last, so the others' responses queue behind it and are flushed from its
+  // 'finish': their own 'finish' must still run in their own request's scope.
+  const delay = (id: string) =>
+    new Promise((resolve) => setTimeout(resolve, id === 'p-a' ? 40 : 1));
+
+  it("run each response's 'finish' listeners in its own request's scope (node:http)", async () => {
+    const seen: string[] = [];
+    const pipelined = http.createServer(
+      httpContext(
+        async (req, res) => {
+          const id = String(req.headers['x-request-id']);
+          res.on('finish', () => seen.push(`${id}=${String(tryGet(requestId))}`));
+          await delay(id);
+          res.end('ok');
+        },
+        { requestId: { key: requestId } },
+      ),
+    );
+    pipelined.listen(0, '127.0.0.1');
+    await once(pipelined, 'listening');
+    await pipeline((pipelined.address() as AddressInfo).port, ids);
+    pipelined.close();
+    expect(seen.sort()).toEqual(ids.map((id) => `${id}=${id}`));
+  });
+
+  it("run Fastify's onResponse hooks in their own request's scope", async () => {
+    const seen: string[] = [];
+    const app = Fastify();
+    await app.register(fastifyContext, { requestId: { key: requestId } });
+    app.addHook('onResponse', async (request) => {
+      seen.push(`${String(request.headers['x-request-id'])}=${String(tryGet(requestId))}`);
+    });
+    app.get('/p', async (request) => {
+      await delay(String(request.headers['x-request-id']));
+      return 'ok';
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    await pipeline((app.server.address() as AddressInfo).port, ids);
+    await app.close();
+    expect(seen.sort()).toEqual(ids.map((id) => `${id}=${id}`));
   });
 });
