@@ -14,7 +14,7 @@ import { writeSlot } from '../../store/frame.js';
 import type { Frame } from '../../store/frame-shape.js';
 import { droppedEntries } from '../../wire/decode.js';
 import { bindRequest } from './bind-request.js';
-import { decodeHeader, type Ingress } from './ingress-options.js';
+import { decodeHeader, type Ingress, type ResolvedRequestId } from './ingress-options.js';
 
 /** What a request brings in, checked, before anything is set. */
 interface Inbound {
@@ -185,9 +185,9 @@ export interface Door<A, B, R> {
 
 /**
  * The request's scope, built before anything runs in it: `values`' snapshot (or the current
- * context) as a child named `name`, with the plain header values and the request id written in.
- * Throws (`TYPE_MISMATCH` from a key's validate, or what `generate()` threw) with nothing set and
- * no header echoed; on success echoes the request id.
+ * context) as a child named `name`, with the plain header values and the inbound request id
+ * written in. Throws (`TYPE_MISMATCH` from a key's validate) with nothing set and no header
+ * echoed; on success echoes the inbound request id.
  */
 function buildScope<A, B, R>(
   ingress: Ingress,
@@ -208,12 +208,54 @@ function buildScope<A, B, R>(
     }
   }
   const rid = ingress.requestId;
-  if (rid !== undefined) {
-    const id = values.requestId ?? rid.generate();
+  const id = values.requestId;
+  if (rid !== undefined && id !== undefined) {
     writeSlot(frame, requireDefinition(rid.key), id);
     if (rid.echo && !res.headersSent) door.setHeader(a, b, rid.header, id);
   }
   return frame;
+}
+
+/**
+ * Sets (and echoes) an id made by `requestId.generate()` in `frame`, for a request that brought
+ * none. A `generate()` that throws or returns no usable id, or an id its key's validate refuses,
+ * is the server's bug, not the client's input: reported to `onError` once, never a 400, and the
+ * request runs without an id, with the rest of its context.
+ */
+function generateId<A, B, R>(
+  ingress: Ingress,
+  rid: ResolvedRequestId,
+  frame: Frame,
+  req: IncomingMessage,
+  res: ServerResponse,
+  door: Door<A, B, R>,
+  a: A,
+  b: B,
+): void {
+  try {
+    const id: unknown = rid.generate();
+    if (typeof id !== 'string' || !isRequestId(id)) {
+      throw new DContextError(
+        'INVALID_ARGUMENT',
+        `requestId.generate() returned ${typeof id === 'string' ? `${id.length} characters that are not a request id` : typeof id}: return 1 to 128 visible ASCII characters; the request runs without an id`,
+      );
+    }
+    writeSlot(frame, requireDefinition(rid.key), id);
+    if (rid.echo && !res.headersSent) door.setHeader(a, b, rid.header, id);
+  } catch (error) {
+    report(
+      ingress,
+      isDContextError(error)
+        ? error
+        : new DContextError(
+            'INVALID_ARGUMENT',
+            `requestId.generate() threw (${error instanceof Error ? error.message : String(error)}); the request runs without an id`,
+            undefined,
+            { cause: error },
+          ),
+      req,
+    );
+  }
 }
 
 /** What runs inside the request's scope (module level: a request allocates no closure). */
@@ -263,7 +305,8 @@ export function runRequest<A, B, R>(
     for (const error of notAccepted) report(ingress, error, req, count);
   }
 
-  let frame: Frame | undefined;
+  let frame: Frame;
+  let hasId = inbound.requestId !== undefined;
   try {
     frame = buildScope(ingress, name, inbound, res, door, a, b);
   } catch (error) {
@@ -274,20 +317,11 @@ export function runRequest<A, B, R>(
       door.reject(a, b, refused);
       return undefined;
     }
-    if (
-      inbound.snapshot !== undefined ||
-      inbound.plain !== undefined ||
-      inbound.requestId !== undefined
-    ) {
-      try {
-        frame = buildScope(ingress, name, NOTHING, res, door, a, b);
-      } catch (second) {
-        report(ingress, asError(second), req);
-      }
-    }
-    // Even a generated id was refused (a generate() its key's validate rejects): run without one.
-    frame ??= preparedScope(undefined, name);
+    frame = preparedScope(undefined, name);
+    hasId = false;
   }
+  const rid = ingress.requestId;
+  if (rid !== undefined && !hasId) generateId(ingress, rid, frame, req, res, door, a, b);
   if (res.socket == null && typeof res.emit === 'function') bindQueuedResponse(res, frame);
   return runInFrame(frame, enterRequest, req, door, a, b);
 }

@@ -13,7 +13,7 @@ import {
   httpContext,
   type IngressOptions,
 } from '../../../src/integrations/http/index.js';
-import { builder, requestId } from './support/keys.js';
+import { builder, requestId, tenant } from './support/keys.js';
 
 beforeAll(() => initialize(builder));
 afterEach(() => vi.restoreAllMocks());
@@ -104,12 +104,47 @@ describe('ingress options', () => {
   it('runs without a request id when even the generated one is refused by the key', () => {
     const errors: string[] = [];
     const seen = handle({
-      requestId: { key: 'tenant', generate: () => 'NOT A TENANT' },
+      requestId: { key: 'tenant', generate: () => 'NOT-A-TENANT' },
       onError: (error) => errors.push(error.code),
     });
     expect(seen).toEqual({ rid: undefined, chain: ['http'] });
     expect(errors).toEqual(['TYPE_MISMATCH']);
   });
+
+  it.each<[string, () => unknown]>([
+    [
+      'throws',
+      () => {
+        throw new Error('no entropy');
+      },
+    ],
+    ['returns a header-breaking value', () => 'id\r\nset-cookie: x'],
+    ['returns no string', () => 42],
+  ])(
+    "a generate() that %s is the server's bug: reported once, never a 400, and the request keeps the rest of its context",
+    (_, generate) => {
+      const errors: string[] = [];
+      const res = fakeResponse();
+      const echoed: unknown[] = [];
+      res.setHeader = ((name: string, value: unknown) => echoed.push([name, value])) as never;
+      let seen: unknown[] | undefined;
+      httpContext(
+        () => {
+          seen = [tryGet(requestId), tryGet(tenant)];
+        },
+        {
+          headers: { 'x-tenant': tenant },
+          requestId: { key: requestId, generate: generate as () => string },
+          onInvalid: 'reject',
+          onError: (error) => errors.push(error.code),
+        },
+      )(fakeRequest({ 'x-tenant': 'acme' }), res);
+      expect(seen).toEqual([undefined, 'acme']);
+      expect(errors).toEqual(['INVALID_ARGUMENT']);
+      expect(res.status).toBeUndefined(); // no 400
+      expect(echoed).toEqual([]);
+    },
+  );
 
   it('without onError, warns once per error code, then stays quiet', () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
