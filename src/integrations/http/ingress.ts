@@ -263,7 +263,8 @@ function enterRequest<A, B, R>(req: IncomingMessage, door: Door<A, B, R>, a: A, 
   // Listeners the handler or a body parser adds to the request (req.on('data'/'end')) run in
   // this request's scope, not in that of whoever emits on the socket. Not the response: its
   // 'finish' and 'close' are emitted from writes made in the scope already, and binding it
-  // cost ~25% of a hello-world server's throughput (Node 24, measured here).
+  // cost ~25% of a hello-world server's throughput (Node 24, measured here). The exception, a
+  // response queued behind another on a pipelined socket, is bound in runRequest.
   bindRequest(req);
   return door.next(a, b);
 }
