@@ -258,6 +258,22 @@ function generateId<A, B, R>(
   }
 }
 
+/** Reports bad inbound input; with `onInvalid: 'reject'` answers the 400 and returns true. */
+function refuse<A, B, R>(
+  ingress: Ingress,
+  req: IncomingMessage,
+  door: Door<A, B, R>,
+  a: A,
+  b: B,
+  error: unknown,
+): boolean {
+  const refused = asError(error);
+  report(ingress, refused, req);
+  if (!ingress.reject) return false;
+  door.reject(a, b, refused);
+  return true;
+}
+
 /** What runs inside the request's scope (module level: a request allocates no closure). */
 function enterRequest<A, B, R>(req: IncomingMessage, door: Door<A, B, R>, a: A, b: B): R {
   // Listeners the handler or a body parser adds to the request (req.on('data'/'end')) run in
@@ -290,12 +306,7 @@ export function runRequest<A, B, R>(
   try {
     inbound = readInbound(ingress, req);
   } catch (error) {
-    const refused = asError(error);
-    report(ingress, refused, req);
-    if (ingress.reject) {
-      door.reject(a, b, refused);
-      return undefined;
-    }
+    if (refuse(ingress, req, door, a, b, error)) return undefined;
     inbound = NOTHING;
   }
   const notAccepted = inbound.notAccepted;
@@ -312,12 +323,7 @@ export function runRequest<A, B, R>(
     frame = buildScope(ingress, name, inbound, res, door, a, b);
   } catch (error) {
     // A key's validate refused an inbound value: nothing of the request's inbound context is kept.
-    const refused = asError(error);
-    report(ingress, refused, req);
-    if (ingress.reject) {
-      door.reject(a, b, refused);
-      return undefined;
-    }
+    if (refuse(ingress, req, door, a, b, error)) return undefined;
     frame = preparedScope(undefined, name);
     hasId = false;
   }
